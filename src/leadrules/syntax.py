@@ -19,7 +19,7 @@ TOP_LEVEL = (
     "agreement", "calendar", "include", "lead", "event", "list", "segment", "score", "grade",
     "qualification", "stages", "disqualify", "route", "sla", "channels", "test",
 )
-_CHUNK_START = re.compile(r"(?:%s)\b" % "|".join(TOP_LEVEL))
+_CHUNK_START = re.compile(r"(?:{})\b".format("|".join(TOP_LEVEL)))
 
 # Deeper nesting than this is certainly a mistake, and would exhaust Python's stack.
 MAX_NESTING = 64
