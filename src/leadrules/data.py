@@ -237,13 +237,13 @@ def parse_money(raw: Any, currency: str | None = None, decimal_comma: bool = Fal
                     raise ValueProblem("names two currencies")
                 found = code
                 s = s[: m.start()] + s[m.end():]
-        if found is not None and currency is not None and found != currency:
-            raise ValueProblem(f"is in {found}, but this agreement counts money in {currency}")
         try:
             value = parse_decimal(s, decimal_comma)
         except ValueProblem:
             what = f" in {currency}" if currency else ""
             raise ValueProblem(f"is not an amount of money{what}") from None
+        if found is not None and currency is not None and found != currency:
+            raise ValueProblem(f"is in {found}, but this agreement counts money in {currency}")
         return value
     try:
         value = parse_number(raw, decimal_comma)
@@ -663,10 +663,13 @@ class CsvSource(Source):
         try:
             first = file.readline()
         except UnicodeDecodeError as exc:
+            file.close()
             raise _decode_error(Path(path), exc, encoding) from None
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            file.close()
             raise DataError(f"the {what} file '{path}' cannot be read ({exc})") from None
         if not first.strip():
+            file.close()
             raise DataError(f"the {what} file '{path}' is empty: the first line must name the "
                             "columns")
         self.delimiter = _sniff_delimiter(first)
@@ -745,12 +748,20 @@ class JsonLinesSource(Source):
         self.malformed: list[Problem] = []
         try:
             self._file = _open_text(path, _python_encoding(encoding))
+        except (OSError, LookupError) as exc:
+            raise DataError(f"the {what} file '{path}' cannot be read ({exc})") from None
+        try:
             self._iter = self._lines()
             self._first = next(self._iter, None)
         except UnicodeDecodeError as exc:
+            self._file.close()
             raise _decode_error(path, exc, encoding) from None
-        except (OSError, EOFError, LookupError, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            self._file.close()
             raise DataError(f"the {what} file '{path}' cannot be read ({exc})") from None
+        except DataError:
+            self._file.close()
+            raise
         self.columns = list(self._first[1]) if self._first else []
 
     def _lines(self) -> Iterator[tuple[int, dict]]:
@@ -885,16 +896,16 @@ class LeadReader:
         for f in rs.fields.values():
             column = source.find_column(f.source_column, f.name)
             convert = self.typing.converter(f.name, f.type, f.missing)
-            if column is None:
-                if dict_records:
-                    # Records of JSON Lines need not all have the same keys: look each one up.
-                    column = f.source_column
-                    read = _dict_getter(f.source_column, f.name)
-                    if f.source_column not in source.columns and f.name not in source.columns:
-                        self.absent.append(f.name)
-                else:
+            if dict_records:
+                # Records of JSON Lines need not all have the same keys, and programs may write
+                # field names instead of export columns: look each record up.
+                column = column or f.source_column
+                read = _dict_getter(column, f.name)
+                if f.source_column not in source.columns and f.name not in source.columns:
                     self.absent.append(f.name)
-                    read = None
+            elif column is None:
+                self.absent.append(f.name)
+                read = None
             else:
                 read = source.getter(column)
             if f.key:
