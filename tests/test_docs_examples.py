@@ -1,0 +1,170 @@
+"""docs/language.md -> every `leadrules` example block, parsed and checked as the page says.
+
+Three kinds of block: a block starting with `# file: NAME` is a file of its own (written to a
+folder with its siblings, so that `include` works); a block starting with a top-level keyword is
+a piece of the running agreement (all such blocks, end to end, form one file); any other block
+holds conditions, one per line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from leadrules.check import check
+from leadrules.diagnostics import ERROR
+from leadrules.syntax import TOP_LEVEL, parse_condition
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "language.md"
+SPEC = ROOT.parent / "shared" / "LANGUAGE.md"
+
+_FENCE = re.compile(r"^```leadrules[^\n]*\n(.*?)^```", re.S | re.M)
+_FILE = re.compile(r"#\s*file:\s*(\S+)")
+
+
+@dataclass(frozen=True)
+class Block:
+    line: int  # line of docs/language.md where the block's first line is
+    text: str
+
+    @property
+    def file_name(self) -> str | None:
+        first = self.text.split("\n", 1)[0]
+        match = _FILE.fullmatch(first.strip())
+        return match.group(1) if match else None
+
+    @property
+    def is_agreement_piece(self) -> bool:
+        first = next(line for line in self.text.splitlines()
+                     if line.strip() and not line.lstrip().startswith("#"))
+        return first.split()[0] in TOP_LEVEL
+
+    def conditions(self) -> list[tuple[int, str]]:
+        """(doc line, condition) for every line of a condition block, comments removed."""
+        found = []
+        for offset, line in enumerate(self.text.splitlines()):
+            condition = _strip_comment(line).strip()
+            if condition:
+                found.append((self.line + offset, condition))
+        return found
+
+
+def _strip_comment(line: str) -> str:
+    """The line without its `#` comment (a `#` inside a text is kept)."""
+    in_text = False
+    for i, ch in enumerate(line):
+        if ch == '"' and (i == 0 or line[i - 1] != "\\"):
+            in_text = not in_text
+        elif ch == "#" and not in_text:
+            return line[:i]
+    return line
+
+
+def blocks(text: str) -> list[Block]:
+    return [Block(text.count("\n", 0, m.start(1)) + 1, m.group(1)) for m in _FENCE.finditer(text)]
+
+
+DOC_BLOCKS = blocks(DOC.read_text(encoding="utf-8"))
+FILES = [b for b in DOC_BLOCKS if b.file_name]
+PIECES = [b for b in DOC_BLOCKS if not b.file_name and b.is_agreement_piece]
+CONDITIONS = [b for b in DOC_BLOCKS if not b.file_name and not b.is_agreement_piece]
+
+
+class Assembled:
+    """Pieces of text end to end, remembering the line of docs/language.md behind each line."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.origin: list[int] = []
+
+    def add(self, text: str, doc_line: int, same_line: bool = False) -> None:
+        for offset, line in enumerate(text.split("\n")):
+            self.lines.append(line)
+            self.origin.append(doc_line if same_line else doc_line + offset)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def errors(self, rs) -> list[str]:
+        """The errors of `rs`, placed in docs/language.md."""
+        return [f"docs/language.md:{self.origin[d.span.line - 1]}: {d.code} {d.message}"
+                if 0 < d.span.line <= len(self.origin) else f"{d.span}: {d.code} {d.message}"
+                for d in rs.diagnostics if d.severity == ERROR]
+
+
+def running_agreement() -> Assembled:
+    """The agreement pieces of the page, end to end."""
+    assembled = Assembled()
+    for block in PIECES:
+        assembled.add(block.text.rstrip("\n"), block.line)
+    return assembled
+
+
+def test_the_page_has_every_kind_of_block():
+    assert len(PIECES) >= 14
+    assert FILES and CONDITIONS
+
+
+@pytest.mark.skipif(not SPEC.exists(), reason="../shared/LANGUAGE.md is not beside the project")
+def test_every_example_of_the_reference_design_is_on_the_page_verbatim():
+    spec_blocks = re.findall(r"^```\n(.*?)^```", SPEC.read_text(encoding="utf-8"), re.S | re.M)
+    assert len(spec_blocks) >= 14
+    ours = {b.text for b in DOC_BLOCKS}
+    missing = [b.splitlines()[0] for b in spec_blocks if b not in ours]
+    assert missing == [], f"examples of LANGUAGE.md missing from docs/language.md: {missing}"
+
+
+def test_the_pieces_of_the_agreement_check_without_errors(tmp_path):
+    agreement = running_agreement()
+    rs = check(tmp_path / "language-examples.leadrules", agreement.text)
+    assert agreement.errors(rs) == []
+    # Every piece was read: its definitions are in the checked ruleset.
+    assert {"icp", "excluded", "large_account"} <= set(rs.segments)
+    assert {"fit", "engagement", "total", "intent"} <= set(rs.scores)
+    assert {"fit_grade", "temperature", "priority", "recency", "frequency", "monetary"} <= set(
+        rs.grades)
+    assert rs.stage_names == ("lead", "mql", "sql", "opportunity")
+    assert [r.name for r in rs.routes] == ["enterprise", "smb"]
+    assert set(rs.slas) == {"marketing", "sales"}
+    assert set(rs.calendars) == {"business", "support"}
+    assert len(rs.tests) == 2
+
+
+@pytest.mark.parametrize("block", FILES, ids=[b.file_name for b in FILES])
+def test_each_file_of_the_page_checks_without_errors(block, tmp_path):
+    for other in FILES:
+        (tmp_path / other.file_name).write_text(other.text, encoding="utf-8")
+    rs = check(tmp_path / block.file_name)
+    errors = [f"docs/language.md:{block.line + d.span.line - 1}: {d.code} {d.message}"
+              for d in rs.diagnostics if d.severity == ERROR]
+    assert errors == []
+
+
+def test_include_brings_the_shared_list_in(tmp_path):
+    for block in FILES:
+        (tmp_path / block.file_name).write_text(block.text, encoding="utf-8")
+    rs = check(tmp_path / "emea.leadrules")
+    assert "free_email_domains" in rs.lists
+
+
+@pytest.mark.parametrize(
+    "line,condition",
+    [c for b in CONDITIONS for c in b.conditions()],
+    ids=[f"line {n}" for b in CONDITIONS for n, _ in b.conditions()],
+)
+def test_each_condition_of_the_page_parses(line, condition):
+    parse_condition(condition)
+
+
+def test_the_conditions_of_the_page_check_against_the_agreement(tmp_path):
+    agreement = running_agreement()
+    for number, (line, condition) in enumerate(c for b in CONDITIONS for c in b.conditions()):
+        agreement.add(f"segment doc_condition_{number} {{\n    {condition}\n}}", line, True)
+    rs = check(tmp_path / "language-conditions.leadrules", agreement.text)
+    assert agreement.errors(rs) == []
+    assert len([s for s in rs.segments if s.startswith("doc_condition_")]) >= 12
