@@ -1,0 +1,152 @@
+"""`leadrules fmt PATH...`: rule files -> the same files in canonical layout (or a check, a diff)."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from leadrules.cli import OK, PROBLEMS, USAGE
+
+
+def rule_files(paths: tuple[str, ...]) -> list[Path]:
+    """The files named, and every `*.leadrules` file under the folders named, each once."""
+    found: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*.leadrules") if p.is_file()))
+        else:
+            found.append(path)
+    unique: dict[str, Path] = {}
+    for path in found:
+        unique.setdefault(os.path.normpath(path), path)
+    return list(unique.values())
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` by `text` in one step: a reader sees the old file or the new, never half."""
+    mode = path.stat().st_mode & 0o7777
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _diff(before: str, after: str, name: str) -> str:
+    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                 fromfile=f"{name} (as written)", tofile=f"{name} (formatted)")
+    out = []
+    for line in lines:
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+@click.command("fmt")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--check", is_flag=True,
+              help="Change nothing; exit with code 1 when a file is not formatted.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Change nothing; print what formatting would change, as a unified diff.")
+def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
+    """Give rule files their one canonical layout (comments are kept).
+
+    PATH is a .leadrules file, a folder (searched for *.leadrules files) or - to read the rules
+    from standard input and write them formatted to standard output.
+    """
+    from leadrules.fmt import FormatError, format_source
+    from leadrules.output import format_text
+
+    if "-" in paths and len(paths) > 1:
+        click.echo("error: '-' (standard input) cannot be combined with other paths.", err=True)
+        raise SystemExit(USAGE)
+    if "-" in paths:
+        text = click.get_text_stream("stdin", encoding="utf-8").read()
+        try:
+            formatted = format_source(text, "<stdin>")
+        except FormatError as exc:
+            click.echo(format_text(exc.diagnostics, colour=sys.stderr.isatty(),
+                                   sources={"<stdin>": text.split("\n")}), err=True)
+            click.echo("<stdin>: not formatted: fix the error(s) above first.", err=True)
+            raise SystemExit(PROBLEMS) from None
+        if show_diff:
+            click.echo(_diff(text, formatted, "<stdin>"), nl=False)
+        elif not check:
+            click.echo(formatted, nl=False)
+        raise SystemExit(PROBLEMS if check and formatted != text else OK)
+
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        for name in missing:
+            click.echo(f"error: {name}: no such file or folder.", err=True)
+        raise SystemExit(USAGE)
+    files = rule_files(paths)
+    if not files:
+        click.echo(f"error: no .leadrules file in {', '.join(paths)}.", err=True)
+        raise SystemExit(USAGE)
+
+    changed: list[Path] = []
+    failed: list[Path] = []
+    for path in files:
+        name = str(path)
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            click.echo(f"{name}: not formatted: byte {exc.start + 1} is not UTF-8 text; save "
+                       "the file as UTF-8 and try again.", err=True)
+            failed.append(path)
+            continue
+        except OSError as exc:
+            click.echo(f"{name}: cannot be read ({exc.strerror or exc}).", err=True)
+            failed.append(path)
+            continue
+        try:
+            formatted = format_source(text, name)
+        except FormatError as exc:
+            click.echo(format_text(exc.diagnostics, colour=sys.stderr.isatty(),
+                                   sources={name: text.split("\n")}), err=True)
+            click.echo(f"{name}: not formatted: fix the error(s) above first.", err=True)
+            failed.append(path)
+            continue
+        if formatted == text:
+            continue
+        if show_diff:
+            click.echo(_diff(text, formatted, name), nl=False)
+        if check:
+            click.echo(f"{name}: not formatted (run `leadrules fmt {name}`).", err=True)
+        elif not show_diff:
+            try:
+                write_atomically(path, formatted)
+            except OSError as exc:
+                click.echo(f"{name}: cannot be written ({exc.strerror or exc}).", err=True)
+                failed.append(path)
+                continue
+            click.echo(f"{name}: formatted.", err=True)
+        changed.append(path)
+
+    click.echo(_summary(len(files), len(changed), len(failed), check or show_diff), err=True)
+    if failed or (check and changed):
+        raise SystemExit(PROBLEMS)
+    raise SystemExit(OK)
+
+
+def _summary(total: int, changed: int, failed: int, dry: bool) -> str:
+    def files(n: int) -> str:
+        return f"{n} file{'s' if n != 1 else ''}"
+
+    done = "would be reformatted" if dry else "reformatted"
+    parts = [f"{files(changed)} {done}", f"{files(total - changed - failed)} already formatted"]
+    if failed:
+        parts.append(f"{files(failed)} not formatted because of errors")
+    return ", ".join(parts) + "."
