@@ -21,6 +21,7 @@ from leadrules.diagnostics import Diagnostic, error
 
 WIDTH = 120          # lines are wrapped past this column where the language allows it
 INDENT = "    "
+LONG_RULE = 60       # a longer score rule does not push the label column of its neighbours
 
 
 class FormatError(Exception):
@@ -79,7 +80,10 @@ SOFT = Line("")
 
 @dataclass(frozen=True, slots=True)
 class Group:
+    """`alone`: break only when the group itself does not fit, whatever follows it."""
+
     doc: object
+    alone: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +162,8 @@ def render(doc, column: int = 0, indent: int = 0, width: int = WIDTH) -> str:
                 out.append("\n" + " " * ind)
                 pos = ind
         elif isinstance(doc, Group):
-            flat = mode == _FLAT or _fits((ind, _FLAT, doc.doc), commands, width - pos)
+            flat = mode == _FLAT or _fits((ind, _FLAT, doc.doc), [] if doc.alone else commands,
+                                          width - pos)
             commands.append((ind, _FLAT if flat else _BREAK, doc.doc))
         elif isinstance(doc, Align):
             commands.append((pos, mode, doc.doc))
@@ -206,7 +211,7 @@ def _join(docs, separator) -> list:
     return out
 
 
-def _bracketed(opening: str, items: list, closing: str):
+def _bracketed(opening: str, items: list, closing: str, alone: bool = False):
     """`{a, b}` on one line, or broken with the items filled on indented lines."""
     if not items:
         return opening + closing
@@ -215,7 +220,7 @@ def _bracketed(opening: str, items: list, closing: str):
         if i:
             parts.append(Line())
         parts.append([item, ","] if i < len(items) - 1 else item)
-    return Group([opening, Nest([SOFT, Fill(tuple(parts))]), SOFT, closing])
+    return Group([opening, Nest([SOFT, Fill(tuple(parts))]), SOFT, closing], alone)
 
 
 # ============================================================================ words and values
@@ -278,8 +283,9 @@ def label(text: str | None) -> str:
     return "" if text is None else " " + quote(text)
 
 
-def literal(node):
-    """A literal or a name, as a document (sets may break over lines)."""
+def literal(node, alone: bool = False):
+    """A literal or a name, as a document (sets may break over lines; in a condition, `alone`,
+    only when the set itself is too long: a short set is never broken for the label after it)."""
     match node:
         case ast.Number():
             return number(node.value)
@@ -296,7 +302,7 @@ def literal(node):
         case ast.Bool():
             return "true" if node.value else "false"
         case ast.SetLit():
-            return _bracketed("{", [literal(item) for item in node.items], "}")
+            return _bracketed("{", [literal(item) for item in node.items], "}", alone)
         case _:
             return value(node)
 
@@ -348,13 +354,13 @@ def cond(node):
         case ast.Not():
             return ["not ", _operand(node.item, (ast.And, ast.Or))]
         case ast.Compare():
-            return [value(node.left), f" {node.op} ", literal(node.right)]
+            return [value(node.left), f" {node.op} ", literal(node.right, alone=True)]
         case ast.Between():
             return [value(node.value), " between ", literal(node.low), " and ",
                     literal(node.high)]
         case ast.In():
             return [value(node.value), " not in " if node.negated else " in ",
-                    literal(node.options)]
+                    literal(node.options, alone=True)]
         case ast.TextTest():
             return [value(node.value), f" {node.op} ", literal(node.operand)]
         case ast.Presence():
@@ -482,15 +488,18 @@ def _row(node) -> Node:
 
 def field_row(node: ast.Field | ast.Property) -> Node:
     cells = [node.name, type_spec(node.type)]
+    tail = []
     if isinstance(node, ast.Field):
         if node.column is not None:
             cells.append(f"from {quote(node.column)}")
         if node.key:
-            cells.append("key")
+            tail.append("key")
         if node.missing:
-            cells.append("missing " + ", ".join(quote(m) for m in node.missing))
+            tail.append("missing " + ", ".join(quote(m) for m in node.missing))
     if node.label is not None:
-        cells.append(quote(node.label))
+        tail.append(quote(node.label))
+    if tail:
+        cells.append("  ".join(tail))
     return stmt("fields", node, cells)
 
 
@@ -906,37 +915,54 @@ def _table(nodes: list[Node], indent: str) -> dict[int, list[str]]:
 
 
 def _fields(rows: list[Node], indent: str, out: dict) -> None:
-    """name, type, `from "Column"`, `key`, `missing …`, label: columns two spaces apart, an
-    absent option leaving its place to the next. Enum types are left out of the type column's
-    width (they would push every column far to the right)."""
+    """name, type, `from "Column"`, then `key`, `missing …` and the label: columns two spaces
+    apart, an absent `from` leaving its place to what follows. An enum type does not count in
+    the type column's width (it would push every column far to the right): the rest of its row
+    simply follows it, two spaces apart."""
     widths: dict[int, int] = {}
     for node in rows:
+        if node.cells[1].startswith("enum("):
+            widths[0] = max(widths.get(0, 0), text_width(node.cells[0]))
+            continue
         for col, cell in enumerate(node.cells[:-1]):
-            if col == 1 and cell.startswith("enum("):
-                continue
             widths[col] = max(widths.get(col, 0), text_width(cell))
     for node in rows:
         parts = []
+        aligned = True
         for col, cell in enumerate(node.cells):
-            last = col == len(node.cells) - 1
-            parts.append(cell if last else cell + " " * max(2, widths.get(col, 0) + 2
-                                                            - text_width(cell)))
+            if col == len(node.cells) - 1:
+                parts.append(cell)
+                continue
+            if col == 1 and cell.startswith("enum("):
+                aligned = False
+            room = widths.get(col, 0) + 2 - text_width(cell) if aligned else 2
+            parts.append(cell + " " * max(2, room))
         out[id(node)] = [indent + "".join(parts)]
 
 
 def _rules(rows: list[Node], indent: str, out: dict) -> None:
-    """Points, the rule, and its label in a column two spaces after the longest rule. A rule
-    too long for the line is wrapped and keeps its label at its end, out of the column."""
+    """Points, the rule, and the labels in one column, two spaces after the longest rule. The
+    column is placed where the most labels can stand in it without passing the line width (the
+    leftmost such place on a tie), and never after a rule longer than LONG_RULE; the other rules
+    keep their label two spaces after them, and are wrapped when even that is too long."""
     points_width = max(text_width(n.cells[0]) for n in rows)
     start = len(indent) + points_width + 1
-    bodies = {id(n): flat(n.rest) for n in rows}
-    fitting = [n for n in rows if n.label is not None
-               and start + text_width(bodies[id(n)]) + 2 + text_width(n.label) <= WIDTH]
-    body_width = max((text_width(bodies[id(n)]) for n in fitting), default=0)
+    bodies = {id(n): text_width(flat(n.rest)) for n in rows}
+    labelled = [(bodies[id(n)], text_width(n.label), n) for n in rows if n.label is not None]
+
+    def aligned(column: int) -> list[Node]:
+        return [n for body, width, n in labelled
+                if body <= column and start + column + 2 + width <= WIDTH]
+
+    body_width, fitting = 0, []
+    for column in sorted({body for body, _, _ in labelled if body <= LONG_RULE}):
+        candidates = aligned(column)
+        if len(candidates) > len(fitting):
+            body_width, fitting = column, candidates
     for node in rows:
         prefix = indent + _pad(node.cells[0], points_width) + " "
         if node in fitting:
-            out[id(node)] = [prefix + _pad(bodies[id(node)], body_width) + "  " + node.label]
+            out[id(node)] = [prefix + _pad(flat(node.rest), body_width) + "  " + node.label]
         elif node.label is not None:
             out[id(node)] = _render_rest([node.rest, "  ", node.label], prefix, indent)
         else:
