@@ -7,6 +7,7 @@ of the file: every broken chunk gets its own diagnostic.
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cache
 from importlib import resources
@@ -23,6 +24,11 @@ _CHUNK_START = re.compile(r"(?:{})\b".format("|".join(TOP_LEVEL)))
 
 # Deeper nesting than this is certainly a mistake, and would exhaust Python's stack.
 MAX_NESTING = 64
+# Longer lines are not rules but pasted data (a whole export, a binary file); reading one would
+# take seconds for nothing.
+MAX_LINE = 50_000
+# After this many syntax errors in one block, the rest of it is likely noise.
+MAX_ERRORS_PER_BLOCK = 10
 
 # What the user reads instead of a terminal's name.
 _WORDS = {
@@ -56,12 +62,49 @@ def grammar_text() -> str:
 
 @cache
 def parser():
+    """The LALR parser, built once per process and kept in a cache file between processes
+    (building it from the grammar costs more than checking a large rule file)."""
     from lark import Lark
 
-    return Lark(
-        grammar_text(), parser="lalr", lexer="contextual", start=["start", "cond"],
-        propagate_positions=True, maybe_placeholders=False,
-    )
+    options = dict(parser="lalr", lexer="contextual", start=["start", "cond"],
+                   propagate_positions=True, maybe_placeholders=False)
+    text = grammar_text()
+    cache_file = _cache_file(text)
+    if cache_file is None:
+        return Lark(text, **options)
+    if cache_file.exists():
+        return Lark(text, cache=str(cache_file), **options)
+    # Written beside its final name, then renamed: a process starting at the same moment never
+    # reads half a cache file.
+    temporary = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp")
+    built = Lark(text, cache=str(temporary), **options)
+    try:
+        os.replace(temporary, cache_file)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+    return built
+
+
+def _cache_file(grammar: str) -> Path | None:
+    """Where the built parser is kept: the user's cache folder, never a shared temp folder
+    (the cache is a pickle, and a pickle from someone else is code from someone else)."""
+    import hashlib
+    import sys
+
+    from lark import __version__ as lark_version
+
+    if os.environ.get("LEADRULES_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "leadrules"
+    digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(folder, os.W_OK):
+        return None
+    return folder / f"parser-{digest}-lark{lark_version}-py{sys.version_info[0]}{sys.version_info[1]}"
 
 
 def parse(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
@@ -73,6 +116,15 @@ def parse(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
     items: list[ast.Item] = []
     diagnostics: list[Diagnostic] = []
     for first_line, chunk in chunks(text):
+        too_long = _too_long(chunk)
+        if too_long:
+            line, length = too_long
+            span = ast.Span(path, first_line + line, 1, first_line + line, 2)
+            diagnostics.append(error(
+                "LR008", f"this line is {length:,} characters long; a line holds at most "
+                f"{MAX_LINE:,}".replace(",", " "), span,
+                "break it over several lines (lists and sets can go on after each comma)"))
+            continue
         too_deep = _too_deep(chunk)
         if too_deep:
             line, col = too_deep
@@ -83,11 +135,53 @@ def parse(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
             continue
         try:
             tree = parser().parse(chunk, start="start")
+            built = build(tree, path, first_line)
         except LarkError as exc:
-            diagnostics.append(_describe(exc, chunk, path, first_line))
+            diagnostics.extend(_recover(_describe(exc, chunk, path, first_line), chunk, path,
+                                        first_line))
             continue
-        items.extend(build(tree, path, first_line))
+        except RecursionError:
+            # Only a statement of thousands of `and`/`not` in a row gets here.
+            span = ast.Span(path, first_line + 1, 1, first_line + 1, 2)
+            diagnostics.append(error(
+                "LR003", "this statement is too long or too deeply nested to be read", span,
+                "split the condition into segments or qualifications and refer to them by name"))
+            continue
+        items.extend(built)
     return ast.Module(path, tuple(items), tuple(comments(text))), diagnostics
+
+
+def _recover(first: Diagnostic, chunk: str, path: str, offset: int) -> list[Diagnostic]:
+    """The first error of a chunk, then the next ones: the faulty line is blanked out and the
+    rest parsed again, as long as each new error lies further down (an error that does not is
+    most likely an echo of the first)."""
+    from lark.exceptions import LarkError
+
+    from leadrules.build import build
+
+    found = [first]
+    lines = chunk.split("\n")
+    line = first.span.line - offset
+    for _ in range(MAX_ERRORS_PER_BLOCK - 1):
+        index = line - 1
+        # The first line opens the block and the last closes it: without them nothing is left.
+        if index <= 0 or index >= len(lines) - 1 or not _balanced(lines[index]):
+            break
+        lines[index] = ""
+        retry = "\n".join(lines)
+        try:
+            build(parser().parse(retry, start="start"), path, offset)
+        except LarkError as exc:
+            nxt = _describe(exc, retry, path, offset)
+            if nxt.span.line - offset <= line:
+                break
+            found.append(nxt)
+            line = nxt.span.line - offset
+            continue
+        except RecursionError:
+            break
+        break
+    return found
 
 
 def parse_condition(text: str, path: str = "<condition>") -> ast.Cond:
@@ -155,10 +249,28 @@ def comments(text: str) -> list[ast.Comment]:
     return found
 
 
+def _balanced(line: str) -> bool:
+    """A line that opens or closes no block: blanking it out leaves the blocks around intact."""
+    text = re.sub(r'"(\\.|[^"\\])*"', "", line).split("#", 1)[0]
+    return bool(text.strip()) and text.count("{") == text.count("}") \
+        and text.count("(") == text.count(")") and '"""' not in line
+
+
+def _too_long(chunk: str) -> tuple[int, int] | None:
+    """(line in the chunk, 1-based, length) of the first line longer than MAX_LINE."""
+    if len(chunk) <= MAX_LINE:
+        return None
+    for number, line in enumerate(chunk.split("\n"), start=1):
+        if len(line) > MAX_LINE:
+            return number, len(line)
+    return None
+
+
 def _too_deep(chunk: str) -> tuple[int, int] | None:
+    """(line in the chunk, 1-based, column) where brackets go deeper than MAX_NESTING."""
     if chunk.count("(") + chunk.count("{") < MAX_NESTING:
         return None
-    depth, line, col = 0, 0, 0
+    depth, line, col = 0, 1, 0
     for ch in chunk:
         col += 1
         if ch in "({":
@@ -170,6 +282,73 @@ def _too_deep(chunk: str) -> tuple[int, int] | None:
         elif ch == "\n":
             line, col = line + 1, 0
     return None
+
+
+# ----------------------------------------------------------------------------- error messages
+
+_EOF_BLOCK = "the file ends before a block is closed"
+
+_UNITS = frozenset({"MINUTE", "MINUTES", "HOUR", "HOURS", "DAY", "DAYS", "WEEK", "WEEKS",
+                    "MONTH", "MONTHS", "YEAR", "YEARS"})
+_TOP_LEVEL = frozenset(word.upper() for word in TOP_LEVEL)
+
+# Common mistakes, each with examples that make the parser fail in the same place. An error is
+# matched by the parser state and the kind of token found (as lark's `match_examples` does, but
+# the examples are parsed once per process, not once per error).
+CURATED: tuple[tuple[str, str | None, tuple[str, ...]], ...] = (
+    ("a point rule needs `when` before its condition",
+     "write the points, then `when`, then the condition: `+10 when icp`",
+     ("score s {\n    +10 icp\n}", "score s {\n    -5 role == user\n}")),
+    ("a point rule starts with its points",
+     "write the points first: `+10 when …`",
+     ("score s {\n    when icp\n}",)),
+    ("an amount of money needs its currency",
+     "write the currency code after the amount: `2_400_000 EUR`",
+     ("sla marketing {\n    revenue target 2400000 per year\n}",
+      "sla marketing {\n    average deal 12000\n}",
+      "channels by source {\n    seo cost 2000 per month\n}")),
+    ("a field needs a type",
+     "write the type after the name: int, number, money, text, bool, date, datetime or "
+     "enum(…)",
+     ("lead {\n    email\n}", "lead {\n    email from \"Email\"\n}")),
+    ("a grade row needs `when …` or `otherwise`",
+     "write `B when >= 40`, or `D otherwise` for the last row",
+     ("grade g by fit {\n    B\n}", "grade g by fit {\n    B \"Label\"\n}")),
+    ("`between` takes two values joined by `and`",
+     "write `between 50 and 1000`",
+     ("segment s {\n    n between 1 to 5\n}", "segment s {\n    n between 1, 5\n}",
+      "segment s {\n    n between 1 - 5\n}")),
+    ("`is` only tests whether a value is present or missing",
+     "to compare, write `==`; to test absence, write `is missing`",
+     ("segment s {\n    a is 1\n}", "segment s {\n    a is \"x\"\n}",
+      "segment s {\n    a is b\n}")),
+    ("a route needs `when …` or `otherwise`",
+     'write `route name "Label" when …`, or `otherwise` for the last route',
+     ("route r \"Label\"", "route r")),
+    ("a stage needs `when` and the condition to reach it",
+     'write `mql "Label" when …`',
+     ("stages {\n    mql \"MQL\"\n}", "stages {\n    mql fit >= 40\n}")),
+    ("a percentage is written with %",
+     "write `40%`",
+     ("sla marketing {\n    marketing share 40\n}",
+      "sla marketing {\n    conversion lead -> mql 20\n}",
+      "score s decay 50 every 30 days {\n}")),
+)
+
+
+@cache
+def _curated_states() -> dict[tuple[int, str], tuple[str, str | None]]:
+    from lark.exceptions import UnexpectedToken
+
+    table: dict[tuple[int, str], tuple[str, str | None]] = {}
+    for message, hint, examples in CURATED:
+        # A block ends a file, or is followed by a blank line: both ways are learnt.
+        for example in (*examples, *(e + "\n" for e in examples)):
+            try:
+                parser().parse(example, start="start")
+            except UnexpectedToken as exc:
+                table.setdefault((exc.state.position, exc.token.type), (message, hint))
+    return table
 
 
 def _describe(exc, chunk: str, path: str, offset: int) -> Diagnostic:
@@ -187,9 +366,9 @@ def _describe(exc, chunk: str, path: str, offset: int) -> Diagnostic:
     width = 1
     if isinstance(exc, UnexpectedToken):
         token = exc.token
-        width = max(1, len(str(token).split("\n")[0]))
-        found = _describe_token(token)
-        message, hint = _explain_token(token, expected, found)
+        if token.type != "$END":
+            width = max(1, len(str(token).split("\n")[0]))
+        message, hint = _explain_token(exc, token, expected, chunk)
     elif isinstance(exc, UnexpectedCharacters):
         char = chunk[exc.pos_in_stream] if exc.pos_in_stream < len(chunk) else ""
         message, hint = _explain_char(char, chunk, exc.pos_in_stream, expected)
@@ -214,28 +393,85 @@ def _describe_token(token) -> str:
         return f"the name '{text}'"
     if token.type == "STRING":
         return f"the text {text}"
-    if token.type in ("NUMBER", "SIGNED", "PERCENT", "DATE", "DATETIME", "TIME"):
-        return f"'{text}'"
     return f"'{text}'"
 
 
-def _explain_token(token, expected: list[str], found: str) -> tuple[str, str | None]:
+def _previous(exc) -> str | None:
+    """The text of the token just before the error, when the parser still holds it."""
+    from lark import Token, Tree
+
+    try:
+        stack = exc.interactive_parser.parser_state.value_stack
+    except AttributeError:
+        return None
+    for last in reversed(stack):
+        while isinstance(last, Tree) and last.children:
+            last = last.children[-1]
+        if isinstance(last, Token) and last.type != "_NL":
+            return str(last)
+        if not isinstance(last, Token):
+            return None
+    return None
+
+
+def _explain_token(exc, token, expected: list[str], chunk: str) -> tuple[str, str | None]:
+    found = _describe_token(token)
+    value = str(token)
+    previous = _previous(exc)
     if token.type == "$END" and "RBRACE" in expected:
-        return ("the file ends before a block is closed",
-                "add the missing '}' that closes the block")
+        return _EOF_BLOCK, "add the missing '}' that closes the block"
     if token.type == "$END" and "RPAR" in expected:
-        return ("the file ends before a bracket is closed", "add the missing ')'")
-    if str(token) == "=" and "COMPARE" in expected:
-        return ("a single '=' cannot compare two values", "to compare, write '=='")
-    if token.type != "NAME" and "NAME" in expected and re.fullmatch(r"[a-z_]+", str(token)):
-        return (f"'{token}' is a word of the language and cannot be used as a name here",
-                f"choose another name, for example '{token}_1'")
-    if token.type == "NAME" and re.fullmatch(r"[A-Z]{3}", str(token)) is None and (
-            "SIGNED" in expected or "NUMBER" in expected) and len(expected) <= 3:
-        return (f"expected {_alternatives(expected)} but found {found}", None)
+        return "the file ends before a bracket is closed", "add the missing ')'"
+    if token.type == "RBRACE" and "RPAR" in expected:
+        return "a '(' is not closed before the end of the block", "add the missing ')'"
+    if value == "=" and "COMPARE" in expected:
+        return "a single '=' cannot compare two values", "to compare, write '=='"
+    for word in (value, previous or ""):
+        if word.lower() in ("and", "or", "not") and word != word.lower():
+            return f"'{word}' must be written in lower case", f"write '{word.lower()}'"
+    if token.type in ("_NL", "RBRACE", "RPAR", "$END") and previous in ("and", "or", "not"):
+        return (f"the condition stops after '{previous}'",
+                f"finish the condition after '{previous}', or remove '{previous}'")
+    if value == "/" and re.match(r"\d{1,2}/\d{1,2}/\d{2,4}",
+                                 chunk[max(0, token.start_pos - 2):token.start_pos + 8]):
+        return "dates are written year first, with dashes", "write 2027-01-31"
+    if token.type == "COMPARE" and previous in ("==", "!=", ">=", "<=", ">", "<"):
+        return "two comparisons follow each other", "keep one, followed by the value"
+    if value == "," and previous is not None and re.fullmatch(r"[+-]?\d[\d_]*(\.\d+)?", previous):
+        return ("numbers are written without a comma",
+                "write thousands with '_' or nothing (10_000), and decimals with a point (0.6)")
+    curated = _curated_states().get((exc.state.position, token.type)) \
+        if getattr(exc, "state", None) is not None else None
+    if curated is not None:
+        return curated
+    if _UNITS & set(expected):
+        if token.type == "NAME":
+            return (f"'{value}' is not a unit of time",
+                    "write minutes, hours, days, weeks, months or years")
+        return "a duration needs a unit", "write it as `30 days`, `4 hours`, `6 months`…"
+    if expected == ["PERCENT"]:
+        return f"expected a percentage such as 40%, but found {found}", "write `40%`"
+    if token.type == "_NL" and "LBRACE" in expected:
+        return ("the block must open with '{' at the end of this line",
+                "add '{' at the end of the line")
+    if token.type == "RBRACE" and _TOP_LEVEL & set(expected):
+        return "there is one '}' too many", "remove it, or check the block above"
+    if token.type == "STRING" and "NAME" in expected:
+        return (f"expected a name, but found {found}",
+                "names are written without quotes, in lower case with underscores")
+    if token.type != "NAME" and "NAME" in expected and re.fullmatch(r"[a-z_]+", value):
+        return (f"'{value}' is a word of the language and cannot be used as a name here",
+                f"choose another name, for example '{value}_1'")
+    if token.type == "NAME" and _TOP_LEVEL & set(expected) and "RBRACE" not in expected:
+        return (f"{found} does not start a definition",
+                "each definition starts with a word such as segment, score, grade, stages, "
+                "route or sla")
     if token.type == "_NL" and "STRING" in expected and "COMMA" in expected:
-        return ("this line stops too early", _expected_hint(expected))
-    return f"unexpected {found}", _expected_hint(expected)
+        return "this line stops too early", _expected_hint(expected)
+    words = _words(expected)
+    if 0 < len(words) <= 4:
+        return f"expected {_join(words)}, but found {found}", None
+    return f"{found} cannot come here", _expected_hint(expected)
 
 
 def _explain_char(char: str, chunk: str, pos: int, expected: list[str]) -> tuple[str, str | None]:
@@ -248,24 +484,40 @@ def _explain_char(char: str, chunk: str, pos: int, expected: list[str]) -> tuple
     if char in "«»“”":
         return (f"the character {char} cannot start a text",
                 'write straight double quotes "…" around the text')
+    pair = chunk[pos:pos + 2]
+    if pair == "&&" or char == "&":
+        return "'&' cannot join conditions", "write 'and'"
+    if pair == "||" or char == "|":
+        return "'|' cannot join conditions", "write 'or'"
+    if char == ";":
+        return "a statement ends at the end of its line, without ';'", "remove the ';'"
+    if char == "€" or char == "$" or char == "£":
+        return (f"amounts are written with a currency code, not the sign '{char}'",
+                "write `10_000 EUR`, `500 USD` or `300 GBP`")
+    if char == "/" and re.match(r"\d{1,2}/\d{1,2}/\d{2,4}", chunk[max(0, pos - 2):pos + 8]):
+        return "dates are written year first, with dashes", "write 2027-01-31"
     if char == "\t" or not char.strip():
         return "unexpected blank character", None
-    if char in "=!" and chunk[pos:pos + 2] not in ("==", "!="):
+    if char in "=!" and pair not in ("==", "!="):
         return (f"'{char}' cannot be used here", "to compare, write '==' or '!='")
     shown = char if char.isprintable() else f"U+{ord(char):04X}"
     return f"the character '{shown}' cannot be used here", _expected_hint(expected)
 
 
 def _expected_hint(expected: list[str]) -> str | None:
-    if not expected:
+    words = _words(expected)
+    if not words:
         return None
-    return f"expected {_alternatives(expected)}"
-
-
-def _alternatives(expected: list[str]) -> str:
-    words = sorted({_word(name) for name in expected})
     if len(words) > 8:
         words = words[:8] + ["…"]
+    return f"expected {_join(words)}"
+
+
+def _words(expected: list[str]) -> list[str]:
+    return sorted({_word(name) for name in expected if name != "COMMENT"})
+
+
+def _join(words: list[str]) -> str:
     if len(words) == 1:
         return words[0]
     return ", ".join(words[:-1]) + " or " + words[-1]
