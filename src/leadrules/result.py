@@ -1,0 +1,353 @@
+"""The evaluator's explained dict plus the plan -> a pydantic LeadResult (scores, rules, reasons)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from leadrules import ast, unparse
+from leadrules.codegen import DISQUALIFIED, Plan
+
+_CENT = Decimal("0.01")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class RuleContribution(_Model):
+    """What one scoring rule gave this lead."""
+
+    index: int = Field(description="position in the generated module's RULES")
+    kind: str = Field(description="'when', 'per event' or 'per unit'")
+    score: str
+    group: str | None = None
+    label: str = Field(description="the rule's label, else what it counts, in words")
+    text: str = Field(description="the rule as written")
+    source: str = Field(description="file:line")
+    fired: bool | None = Field(description="when-rules: the condition (None: unknown); "
+                               "others: whether anything was counted")
+    count: int | None = Field(None, description="events counted, or whole units of the field")
+    points: Decimal = Field(description="points before decay and caps")
+    decayed: Decimal = Field(description="points after decay")
+    counted: Decimal = Field(description="points after the rule's own min/max")
+
+    @property
+    def capped(self) -> bool:
+        return self.counted != self.decayed
+
+    @property
+    def has_decayed(self) -> bool:
+        return self.decayed != self.points
+
+
+class GroupResult(_Model):
+    name: str
+    label: str | None = None
+    source: str
+    total: Decimal = Field(description="sum of its rules")
+    counted: Decimal = Field(description="after the group's min/max")
+
+
+class ScoreResult(_Model):
+    name: str
+    label: str | None = None
+    source: str
+    derived: bool = False
+    formula: str | None = None
+    value: Decimal | None = Field(description="rounded to 2 places; None when it cannot be "
+                                  "computed (a division by zero in a derived score)")
+    total: Decimal | None = Field(None, description="before the score's own min/max")
+    rules: list[RuleContribution] = []
+    groups: list[GroupResult] = []
+
+    @property
+    def capped(self) -> bool:
+        return self.total is not None and self.value is not None and \
+            _cents(self.total) != self.value
+
+
+class GradeResult(_Model):
+    name: str
+    label: str | None = None
+    value: str | None
+    value_label: str | None = None
+    source: str | None = Field(None, description="file:line of the row that matched")
+    graded: Any = Field(None, description="the value the grade is `by`")
+
+
+class CriterionResult(_Model):
+    name: str
+    label: str | None = None
+    met: bool | None
+    source: str
+
+
+class QualificationResult(_Model):
+    name: str
+    label: str | None = None
+    met: bool | None
+    count: int
+    required: int
+    criteria: list[CriterionResult]
+
+
+class SegmentResult(_Model):
+    name: str
+    label: str | None = None
+    member: bool | None
+
+
+class StageStep(_Model):
+    name: str
+    label: str | None = None
+    source: str
+    evaluated: bool = Field(description="False when an earlier stage was not reached")
+    held: bool | None = Field(description="the stage's condition (None: unknown or not "
+                              "evaluated)")
+    reached: bool
+
+
+class LeadResult(_Model):
+    """Everything evaluation says about one lead, with the working."""
+
+    fingerprint: str
+    as_of: datetime | None = Field(description="the instant of evaluation, in the agreement's "
+                                   "time zone (None when no rule depends on time)")
+    scores: dict[str, ScoreResult]
+    grades: dict[str, GradeResult]
+    qualifications: dict[str, QualificationResult]
+    segments: dict[str, SegmentResult]
+    stage: str | None = None
+    stage_label: str | None = None
+    ladder: list[StageStep] = []
+    disqualified: bool = False
+    disqualified_by: list[str] = []
+    route: str | None = None
+    route_label: str | None = None
+    route_source: str | None = None
+    reasons: list[str] = []
+    values: dict[str, Any] = Field(description="the flat dict of evaluate_raw")
+
+    def score(self, name: str) -> Decimal | None:
+        return self.scores[name].value
+
+    def grade(self, name: str) -> str | None:
+        return self.grades[name].value
+
+    def rules(self) -> list[RuleContribution]:
+        return [r for s in self.scores.values() for r in s.rules]
+
+    def fired(self, label: str) -> bool:
+        """Whether a rule with this label (or rule text) gave points or held."""
+        return any(r.fired is True for r in self.rules() if label in (r.label, r.text))
+
+
+_KIND = {ast.WhenRule: "when", ast.PerEventRule: "per event", ast.PerUnitRule: "per unit"}
+
+
+def _cents(value) -> Decimal:
+    return Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _dec(value) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
+def _src(node) -> str:
+    return f"{node.span.file}:{node.span.line}"
+
+
+def rule_label(rs, node) -> str:
+    """A rule's label, else what it counts in words (an event's label, the rule's text)."""
+    if node.label:
+        return node.label
+    if isinstance(node, ast.PerEventRule) and node.event in rs.events:
+        event = rs.events[node.event]
+        return event.label or node.event
+    return unparse.rule(node)
+
+
+def build(plan: Plan, raw: dict) -> LeadResult:
+    """The LeadResult of one lead from the dict `evaluate(..., explain=True)` returned."""
+    rs = plan.rs
+    work = raw["explain"]
+    as_of = work.get("as_of")
+    if as_of is not None:
+        as_of = as_of.replace(tzinfo=UTC).astimezone(ZoneInfo(rs.timezone))
+    values = {k: v for k, v in raw.items() if k != "explain"}
+
+    rules_by_score: dict[str, list[RuleContribution]] = {}
+    for info in plan.rules:
+        fired, count, points, decayed, counted = work["rules"][info.index]
+        contribution = RuleContribution(
+            index=info.index, kind=_KIND[type(info.node)], score=info.score, group=info.group,
+            label=rule_label(rs, info.node), text=unparse.rule(info.node),
+            source=_src(info.node), fired=fired, count=count,
+            points=_dec(points), decayed=_dec(decayed), counted=_dec(counted))
+        rules_by_score.setdefault(info.score, []).append(contribution)
+    groups_by_score: dict[str, list[GroupResult]] = {}
+    for g in plan.groups:
+        total, counted = work["groups"][g.index]
+        groups_by_score.setdefault(g.score, []).append(GroupResult(
+            name=g.node.name, label=g.node.label, source=_src(g.node),
+            total=_dec(total), counted=_dec(counted)))
+
+    scores: dict[str, ScoreResult] = {}
+    for name, node in rs.scores.items():
+        value = raw.get(name)
+        total = work["sums"].get(name)
+        derived = isinstance(node, ast.DerivedScore)
+        scores[name] = ScoreResult(
+            name=name, label=node.label, source=_src(node), derived=derived,
+            formula=unparse.expr(node.expr) if derived else None,
+            value=_cents(value) if value is not None else None,
+            total=_dec(total) if total is not None else None,
+            rules=rules_by_score.get(name, []), groups=groups_by_score.get(name, []))
+
+    grades: dict[str, GradeResult] = {}
+    for name, node in rs.grades.items():
+        value = raw.get(name)
+        row_index = work["rows"].get(name)
+        row = node.rows[row_index] if row_index is not None and not node.quantiles else None
+        if node.quantiles:
+            graded = raw.get(f"{name}.value")
+        elif node.by is not None and isinstance(node.by, ast.Ref):
+            graded = raw.get(node.by.name, None)
+        else:
+            graded = None
+        grades[name] = GradeResult(
+            name=name, label=node.label, value=value,
+            value_label=(row.label if row is not None else None),
+            source=_src(row) if row is not None else None, graded=graded)
+
+    qualifications: dict[str, QualificationResult] = {}
+    for name, node in rs.qualifications.items():
+        met_each = work["criteria"].get(name, ())
+        required = int(node.require.value) if node.require is not None else len(node.criteria)
+        qualifications[name] = QualificationResult(
+            name=name, label=node.label, met=raw.get(name), count=raw.get(f"{name}.count", 0),
+            required=required,
+            criteria=[CriterionResult(name=c.name, label=c.label, met=m, source=_src(c))
+                      for c, m in zip(node.criteria, met_each, strict=False)])
+
+    segments = {name: SegmentResult(name=name, label=node.label, member=raw.get(name))
+                for name, node in rs.segments.items()}
+
+    ladder: list[StageStep] = []
+    results = work.get("ladder", [])
+    stage = raw.get("stage")
+    reached_names: set[str] = set()
+    for i, st in enumerate(rs.stages):
+        evaluated = i < len(results)
+        held = results[i] if evaluated else None
+        reached = evaluated and held is True
+        if reached:
+            reached_names.add(st.name)
+        ladder.append(StageStep(name=st.name, label=st.label, source=_src(st),
+                                evaluated=evaluated, held=held, reached=reached))
+    barred = work.get("barred", [])
+    disqualified_by = [d.label or unparse.cond(d.cond)
+                       for d, hit in zip(rs.disqualify, barred, strict=False) if hit]
+    stage_label = None
+    if stage == DISQUALIFIED:
+        stage_label = "Disqualified"
+    elif stage is not None:
+        stage_label = next((s.label for s in rs.stages if s.name == stage), None)
+    route = raw.get("route")
+    route_row = work.get("route")
+    route_node = rs.routes[route_row] if route_row is not None else None
+
+    result = LeadResult(
+        fingerprint=rs.fingerprint, as_of=as_of, scores=scores, grades=grades,
+        qualifications=qualifications, segments=segments, stage=stage,
+        stage_label=stage_label, ladder=ladder, disqualified=bool(raw.get("disqualified")),
+        disqualified_by=disqualified_by, route=route,
+        route_label=route_node.label if route_node is not None else None,
+        route_source=_src(route_node) if route_node is not None else None,
+        reasons=[], values=values)
+    return result.model_copy(update={"reasons": reasons(result)})
+
+
+# ----------------------------------------------------------------------------- reasons
+
+
+def amount(value: Decimal | None) -> str:
+    """`42.5`, `50`, `-5`: a number as people write it."""
+    if value is None:
+        return "unknown"
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(), "f")
+
+
+def signed(value: Decimal) -> str:
+    text = amount(value)
+    return text if text.startswith("-") else "+" + text
+
+
+def reasons(result: LeadResult) -> list[str]:
+    """Short plain sentences: what gave points, what capped or decayed them, the stage, the
+    route. The order is the order of evaluation."""
+    out: list[str] = []
+    for score in result.scores.values():
+        name = score.label or score.name
+        if score.derived:
+            out.append(f"{name} is {amount(score.value)} ({score.formula}).")
+            continue
+        for rule in score.rules:
+            if not rule.counted and not rule.points:
+                continue
+            line = f"{signed(rule.counted)} {name}: {rule.label}"
+            notes = []
+            if rule.kind == "per event" and rule.count:
+                notes.append(f"{rule.count} event{'s' if rule.count > 1 else ''}")
+            elif rule.kind == "per unit" and rule.count:
+                notes.append(f"{rule.count} unit{'s' if abs(rule.count) > 1 else ''}")
+            if rule.has_decayed:
+                notes.append(f"{signed(rule.points)} before decay")
+            if rule.capped:
+                notes.append(f"capped from {signed(rule.decayed)}")
+            if notes:
+                line += " (" + ", ".join(notes) + ")"
+            out.append(line + ".")
+        for group in score.groups:
+            if group.counted != group.total:
+                out.append(f"{name}: the group {group.label or group.name} is capped at "
+                           f"{amount(group.counted)} (its rules gave {amount(group.total)}).")
+        if score.capped:
+            out.append(f"{name} is capped at {amount(score.value)} (its rules gave "
+                       f"{amount(score.total)}).")
+        out.append(f"{name} is {amount(score.value)}.")
+    for grade in result.grades.values():
+        if grade.value is not None:
+            shown = grade.value_label or grade.value
+            out.append(f"{grade.label or grade.name} is {shown}.")
+    if result.disqualified:
+        out.append("Disqualified: " + "; ".join(result.disqualified_by) + ".")
+    if result.ladder:
+        if result.stage is None:
+            first = result.ladder[0]
+            why = "unknown" if first.held is None else "not met"
+            out.append(f"No stage reached: the condition of {first.label or first.name} is "
+                       f"{why}.")
+        elif not result.disqualified:
+            last = next((s for s in result.ladder if s.name == result.stage), None)
+            out.append(f"Stage: {last.label or last.name if last else result.stage}.")
+            nxt = next((s for s in result.ladder if s.evaluated and not s.reached), None)
+            if nxt is not None:
+                why = "is unknown" if nxt.held is None else "does not hold"
+                out.append(f"Not {nxt.label or nxt.name}: its condition {why}.")
+    if result.route is not None:
+        out.append(f"Routed to {result.route_label or result.route}.")
+    return out
+
