@@ -1971,6 +1971,69 @@ def _fits(rs: Ruleset, f: ast.Field | ast.Property, value) -> str | None:
     return f"{_what(t)}, not {_value_text(value)}"
 
 
+# ----------------------------------------------------------------------------- many files
+
+
+_INCLUDE = re.compile(r'^[ \t]*include[ \t]+"((?:\\.|[^"\\\n])*)"', re.M)
+
+
+def _included(file: Path) -> list[Path]:
+    """The files `file` includes, read from its include lines without parsing it."""
+    try:
+        text = file.read_bytes().decode("utf-8", "replace")
+    except OSError:
+        return []
+    return [(file.parent / raw.replace('\\"', '"').replace("\\\\", "\\")).resolve()
+            for raw in _INCLUDE.findall(text)]
+
+
+def main_files(files: list[Path]) -> list[Path]:
+    """The files to check as main files: those no other file of the run includes (directly or
+    not). A file only included is checked through the file that includes it, once, in context.
+    Files that only include each other in a circle are each checked on their own."""
+    closure: dict[Path, set[Path]] = {}
+
+    def reachable(start: Path) -> set[Path]:
+        seen: set[Path] = set()
+        stack = _included(start)
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.add(current)
+                stack.extend(_included(current))
+        return seen
+
+    resolved = {f: f.resolve() for f in files}
+    for r in resolved.values():
+        closure[r] = reachable(r)
+    included = set().union(*(c - {r} for r, c in closure.items())) if closure else set()
+    roots = [f for f in files if resolved[f] not in included]
+    covered = set().union(*(closure[resolved[f]] | {resolved[f]} for f in roots)) if roots \
+        else set()
+    for f in files:
+        if resolved[f] not in covered:
+            roots.append(f)
+            covered |= closure[resolved[f]] | {resolved[f]}
+    return roots
+
+
+def check_files(files: list[Path]) -> tuple[list[Ruleset], list[Diagnostic], list[str]]:
+    """Check every file given (folders already expanded): the checked rulesets of the main files,
+    all their diagnostics de-duplicated and sorted, and every file read (as displayed)."""
+    rulesets: list[Ruleset] = []
+    diagnostics: list[Diagnostic] = []
+    read: dict[str, None] = {}
+    for file in main_files(list(dict.fromkeys(files))):
+        rs = check(file)
+        rulesets.append(rs)
+        diagnostics.extend(rs.diagnostics)
+        for module in rs.modules or ():
+            read.setdefault(module.path)
+        if not rs.modules:
+            read.setdefault(str(file))
+    return rulesets, finish(diagnostics), list(read)
+
+
 # The passes, in order. Where the order matters, the comment says why.
 CHECKS = (
     order_definitions,     # first: later passes read rs.order
@@ -1991,6 +2054,6 @@ CHECKS = (
     check_tests,
 )
 
-__all__ = ["CHECKS", "check", "collect", "dependencies", "order_definitions", "regex_problem",
-           "value_interval"]
+__all__ = ["CHECKS", "check", "check_files", "collect", "dependencies", "main_files",
+           "order_definitions", "regex_problem", "value_interval"]
 
