@@ -27,6 +27,7 @@ DECIMAL = "decimal"
 INT = "int"
 BOOL = "bool"
 JSON = "json"
+LINES = "lines"  # a list of short texts: a JSON list in JSON Lines, joined by "; " elsewhere
 
 
 def output_format(path: str | Path | None, given: str | None) -> str:
@@ -148,11 +149,13 @@ class CsvWriter(Writer):
 
         self.text = io.TextIOWrapper(self.target.file, encoding="utf-8", newline="",
                                      write_through=False)
-        self.csv = csv.writer(self.text)
+        self.csv = csv.writer(self.text, lineterminator="\n")
         self.csv.writerow([name for name, _ in columns])
+        self.kinds = [kind for _, kind in columns]
 
     def write(self, row):
-        self.csv.writerow([cell(v) for v in row])
+        self.csv.writerow([cell(v) if kind != LINES else "; ".join(v)
+                           for v, kind in zip(row, self.kinds, strict=True)])
         self.rows += 1
 
     def commit(self):
@@ -187,7 +190,7 @@ class ParquetWriter(Writer):
         super().__init__(path, columns)
         self.pa = pa
         types = {TEXT: pa.string(), DECIMAL: pa.decimal128(24, 2), INT: pa.int64(),
-                 BOOL: pa.bool_(), JSON: pa.string()}
+                 BOOL: pa.bool_(), JSON: pa.string(), LINES: pa.string()}
         self.kinds = [kind for _, kind in columns]
         self.schema = pa.schema([(name, types[kind]) for name, kind in columns])
         self.writer = pq.ParquetWriter(self.target.file, self.schema)
@@ -200,6 +203,8 @@ class ParquetWriter(Writer):
                     value = Decimal(value).quantize(Decimal("0.01"))
                 elif kind == JSON:
                     value = json.dumps(plain(value), ensure_ascii=False)
+                elif kind == LINES:
+                    value = "; ".join(value)
                 elif kind == TEXT and not isinstance(value, str):
                     value = cell(value)
             values.append(value)

@@ -1,0 +1,135 @@
+"""`leadrules score RULES LEADS`: a CRM export in, one scored row per lead out, and a summary."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from leadrules.cli import PROBLEMS, USAGE
+
+
+class Progress:
+    """A one-line progress display on standard error, only on a terminal."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, count: int, fraction: float | None) -> None:
+        now = time.perf_counter()
+        if now - self.last < 0.2 and fraction != 1.0:
+            return
+        self.last = now
+        elapsed = now - self.started
+        rate = count / elapsed if elapsed else 0.0
+        done = f"{fraction * 100:3.0f} % " if fraction is not None else ""
+        width = 24
+        bar = ""
+        if fraction is not None:
+            filled = int(fraction * width)
+            bar = "[" + "#" * filled + "-" * (width - filled) + "] "
+        text = f"\rscoring {bar}{done}{count:,} leads ({rate:,.0f}/s)".replace(",", " ")
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 79 + "\r")
+            sys.stderr.flush()
+
+
+@click.command("score")
+@click.argument("rules", type=click.Path(dir_okay=False))
+@click.argument("leads", type=click.Path())
+@click.option("--events", "-e", "events", type=click.Path(),
+              help="Events file (CSV, JSON Lines or Parquet) with the lead key, type and at.")
+@click.option("--as-of", "as_of", metavar="T",
+              help="The instant to evaluate at (default: now), e.g. 2027-03-01T10:00.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Where to write the scores (default: CSV on standard output).")
+@click.option("--explain", is_flag=True,
+              help="Add a column with the rules that gave points, and how many.")
+@click.option("--on-error", "on_error", type=click.Choice(["report", "skip", "fail"]),
+              default="report", show_default=True,
+              help="A value that does not fit: score the lead with it unknown and list it "
+                   "(report), leave the lead out (skip), or stop and write nothing (fail).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]),
+              help="Output format (default: from the suffix of -o, else CSV).")
+@click.option("--errors", "errors", type=click.Path(dir_okay=False),
+              help="Where to list the data errors (default: OUT.errors.csv beside the output).")
+@click.option("--input-format", "input_format", type=click.Choice(["csv", "jsonl", "parquet"]),
+              help="Format of LEADS and of the events file (default: from their suffixes).")
+@click.option("--encoding", default="utf-8", show_default=True,
+              help="Text encoding of CSV and JSON Lines inputs (e.g. latin-1, cp1252).")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar (default: only on a terminal).")
+@click.option("-q", "--quiet", is_flag=True, help="Print no summary.")
+def command(rules: str, leads: str, events: str | None, as_of: str | None, output: str | None,
+            explain: bool, on_error: str, fmt: str | None, errors: str | None,
+            input_format: str | None, encoding: str, progress: bool | None, quiet: bool) -> None:
+    """Score a CRM export with the rules: one row per lead in LEADS (CSV, JSON Lines or
+    Parquet), with its key, every score, grade and qualification, its stage and its route.
+
+    A summary is printed at the end: rows read and written, data errors, how often each field
+    was not given or unreadable. Data errors are listed in OUT.errors.csv.
+    """
+    from leadrules import scoring
+    from leadrules.data import DataError
+    from leadrules.writers import output_format
+
+    def fail(message: str, code: int = PROBLEMS) -> None:
+        click.echo(f"error: {message}", err=True)
+        raise SystemExit(code)
+
+    out_path = Path(output) if output else None
+    try:
+        out_format = output_format(out_path, fmt)
+    except DataError as exc:
+        fail(str(exc), USAGE)
+    engine = _load(rules)
+    try:
+        moment = scoring.parse_as_of(as_of, engine.rs)
+    except DataError as exc:
+        fail(str(exc), USAGE)
+    if not Path(leads).exists():
+        fail(f"the leads file '{leads}' does not exist", USAGE)
+    if events is not None and not Path(events).exists():
+        fail(f"the events file '{events}' does not exist", USAGE)
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    bar = Progress() if show_progress else None
+    options = scoring.Options(
+        as_of=moment, explain=explain, on_error=on_error, output_format=out_format,
+        leads_format=input_format, events_format=input_format, encoding=encoding,
+        events=Path(events) if events else None,
+        errors_path=Path(errors) if errors else scoring.errors_path_for(out_path),
+        progress=bar)
+    try:
+        summary = scoring.Run(engine, leads, out_path, options).run()
+    except scoring.Stop as stop:
+        if bar:
+            bar.clear()
+        problem = stop.problem
+        fail(f"{problem.file}: {problem}\nStopped at the first data error (--on-error fail); "
+             "nothing was written.")
+    except DataError as exc:
+        if bar:
+            bar.clear()
+        fail(str(exc))
+    if bar:
+        bar.clear()
+    if not quiet:
+        click.echo(scoring.format_summary(summary, engine.rs), err=True)
+
+
+def _load(rules: str):
+    """The engine for the rule file, or its diagnostics and exit code 1."""
+    from leadrules.commands.common import load_checked
+    from leadrules.scoring import Scorer
+
+    rs = load_checked(rules)
+    return Scorer.from_ruleset(rs)
