@@ -1,0 +1,527 @@
+"""Conditions and values of a checked ruleset -> sentences in the agreement's language.
+
+`Phrasing.cond(c)` gives a `CondNode`: a leaf sentence ("la taille de l’entreprise est comprise
+entre 50 et 1 000"), or an "all of"/"any of" list of nodes. Negations are pushed down to the
+leaves (De Morgan holds in the three-valued logic of the rules), so `not (a or b)` reads
+"not a and not b". The words come from the message files; this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import time
+
+from leadrules import ast
+from leadrules.model import (
+    CRITERION,
+    EMAIL_DOMAIN,
+    EVENT_PROPERTY,
+    FIELD,
+    GRADE,
+    QUALIFICATION,
+    QUALIFICATION_COUNT,
+    ROUTE,
+    SCORE,
+    SEGMENT,
+    STAGE,
+    Ruleset,
+    Symbol,
+)
+from leadrules.render.messages import Messages
+from leadrules.render.typography import CODE, FIGURE, QUOTE, TERM, TEXT, Rich
+
+_INVERSE = {"==": "!=", "!=": "==", ">=": "<", "<": ">=", ">": "<=", "<=": ">"}
+_OP_KEY = {"==": "eq", "!=": "ne", ">=": "ge", ">": "gt", "<=": "le", "<": "lt"}
+_NUMERIC = {"int", "number", "money", "percent"}
+# A flat "and"/"or" of at most this many simple conditions reads well on one line.
+_INLINE_MAX = 3
+
+
+def humanise(name: str) -> str:
+    """company_size -> company size (a name without a label, shown to people)."""
+    return name.replace("_", " ").replace(".", " ").strip()
+
+
+@dataclass(frozen=True)
+class Noun:
+    """A noun phrase: `bare` without determiner ("taille de l’entreprise"), its grammatical
+    gender (m/f), whether it elides a French article (l’, d’), and `fixed`: the whole phrase,
+    determiner included, when a message gives it ("le score Engagement")."""
+
+    bare: Rich
+    gender: str = "m"
+    elided: bool = False
+    fixed: Rich | None = None
+    fixed_of: Rich | None = None
+
+
+@dataclass
+class CondNode:
+    """A condition in words. A leaf has `text`; a group has `mode` ("all" or "any") and
+    `items`. `line` and `children` are set by `finish()` for display (capital, punctuation)."""
+
+    text: Rich | None = None
+    mode: str | None = None
+    items: list[CondNode] = field(default_factory=list)
+    line: Rich = Rich()
+    children: list[CondNode] = field(default_factory=list)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.text is not None
+
+    @property
+    def inlinable(self) -> bool:
+        return self.is_leaf or (len(self.items) <= _INLINE_MAX
+                                and all(item.is_leaf for item in self.items))
+
+
+class Phrasing:
+    """Sentences about one ruleset in one language."""
+
+    def __init__(self, rs: Ruleset, messages: Messages) -> None:
+        self.rs = rs
+        self.m = messages
+        self.typo = messages.typo
+        self.gendered = bool(self.m.rich("grammar.gendered").plain.strip() == "yes")
+        self._genders = self._gender_table()
+
+    # ------------------------------------------------------------------ words and nouns
+
+    def words(self, text: str) -> str:
+        return self.typo.words(text)
+
+    def term(self, text: str) -> Rich:
+        """The name of something the agreement defines, in italics."""
+        return Rich([(TERM, self.words(text))])
+
+    def quoted(self, text: str) -> Rich:
+        return Rich([(QUOTE, self.typo.quote(text))])
+
+    def label_of(self, node, name: str | None = None) -> str:
+        """A definition's label, else its humanised name."""
+        label = getattr(node, "label", None)
+        return label if label else humanise(name or getattr(node, "name", ""))
+
+    def _gender_table(self) -> dict[str, str]:
+        table: dict[str, str] = {}
+        if not self.gendered:
+            return table
+        for gender in ("m", "f"):
+            for word in self.m.text("grammar.words", gender=gender).split():
+                table[word] = gender
+        return table
+
+    def gender_of(self, label: str) -> str | None:
+        """The gender of a French noun phrase from its head word: the word list, then the
+        endings; None when neither knows (the sentence then names the field instead)."""
+        if not self.gendered:
+            return "m"
+        head = re.split(r"[\s’'(]", label.strip().lower(), maxsplit=1)[0]
+        if head in self._genders:
+            return self._genders[head]
+        for gender in ("f", "m"):
+            for ending in self.m.text("grammar.endings", gender=gender).split():
+                if head.endswith(ending):
+                    return gender
+        return None
+
+    def elides(self, text: str) -> bool:
+        first = text.strip()[:1].lower()
+        return bool(first) and first in self.m.text("grammar.elision")
+
+    @staticmethod
+    def lower_first(text: str) -> str:
+        """Taille de l’entreprise -> taille de l’entreprise; CA, SIRET and iPhone stay."""
+        if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+            return text[0].lower() + text[1:]
+        return text
+
+    def noun(self, label: str | None, name: str, kind: str = TEXT,
+             fallback: str = "grammar.field_fallback") -> Noun:
+        """The noun phrase of a field, property or event, from its label when it has one."""
+        shown = self.words(label) if label else humanise(name)
+        gender = self.gender_of(shown) if label else None
+        if gender is None and self.gendered:
+            # "le champ « role »", "un événement Achat": a noun whose gender is known.
+            inner = self.quoted(shown) if kind == TEXT else Rich([(kind, shown)])
+            bare = self.m.rich(f"{fallback}.text", name=inner)
+            return Noun(bare, self.m.text(f"{fallback}.gender"), self.elides(bare.plain))
+        text = self.lower_first(shown)
+        return Noun(Rich([(kind, text)]), gender or "m", self.elides(text))
+
+    def det(self, noun: Noun, which: str) -> Rich:
+        """The noun with a determiner: `which` is the, of_the, a, no, each or bare."""
+        if noun.fixed is not None:
+            return noun.fixed
+        key = f"grammar.{which}.{'elided_' if noun.elided else ''}{noun.gender}"
+        if not self.m.has(key):
+            key = f"grammar.{which}.{'elided' if noun.elided else noun.gender}"
+        return self.m.rich(key, noun=noun.bare)
+
+    def field_ref(self, f: ast.Field | ast.Property | None, name: str) -> Rich:
+        """A field named as a column of the export: le champ « mql at », the “mql at” field."""
+        shown = self.words(f.label) if f is not None and f.label else humanise(name)
+        bare = self.m.rich("grammar.field_fallback.text", name=self.quoted(shown))
+        noun = Noun(bare, self.m.text("grammar.field_fallback.gender"), self.elides(bare.plain))
+        return self.det(noun, "the")
+
+    def field_noun(self, f: ast.Field | ast.Property) -> Noun:
+        return self.noun(f.label, f.name)
+
+    def event_term(self, event_name: str) -> Rich:
+        """An event named as a thing of its own: *Demande de démo*."""
+        event = self.rs.events.get(event_name)
+        return self.term(self.label_of(event) if event else humanise(event_name))
+
+    def event_noun(self, event_name: str) -> Noun:
+        event = self.rs.events.get(event_name)
+        label = event.label if event else None
+        return self.noun(label, event_name, TERM, "grammar.event_fallback")
+
+    # ------------------------------------------------------------------ numbers and durations
+
+    def duration(self, d: ast.Duration) -> str:
+        key = f"duration.{'business.' if d.business else ''}{d.unit}"
+        return self.m.text(key, count=d.amount, n=self.typo.number(d.amount))
+
+    def window(self, d: ast.Duration | None) -> Rich:
+        """" au cours des 30 derniers jours" (with its leading space), or nothing."""
+        if d is None:
+            return Rich()
+        key = f"window.{'business.' if d.business else ''}{d.unit}"
+        return Rich([(TEXT, " ")]) + self.m.rich(key, count=d.amount, n=self.typo.number(d.amount))
+
+    def money(self, amount, currency: str | None = None) -> str:
+        return self.typo.money(amount, currency or self.rs.currency or "EUR")
+
+    def period(self, period: str) -> str:
+        return self.m.text(f"period.per.{period}")
+
+    # ------------------------------------------------------------------ values
+
+    def symbol(self, ref: ast.Ref) -> Symbol | None:
+        return self.rs.resolve(ref)
+
+    def subject(self, expr) -> tuple[Noun, str]:
+        """The noun phrase of a compared value and the kind of value it holds (a type kind,
+        or "stage"/"route"/"grade")."""
+        if isinstance(expr, ast.Ref):
+            sym = self.symbol(expr)
+            if sym is None:
+                return self.noun(None, expr.name), "text"
+            if sym.kind == FIELD:
+                return self.field_noun(sym.node), sym.type.kind
+            if sym.kind == EMAIL_DOMAIN:
+                owner = self.field_noun(sym.node)
+                return self._fixed("noun.domain", of=self.det(owner, "of_the"),
+                                   field=self.det(owner, "the")), "text"
+            if sym.kind == SCORE:
+                return self._named("noun.score", sym.node), "number"
+            if sym.kind == GRADE:
+                return self._named("noun.grade", sym.node), "grade"
+            if sym.kind == QUALIFICATION_COUNT:
+                return self._fixed("noun.criteria_count",
+                                   name=self.term(self.label_of(sym.node))), "int"
+            if sym.kind == EVENT_PROPERTY:
+                return self.field_noun(sym.node), sym.type.kind
+            if sym.kind == STAGE:
+                return self._fixed("noun.stage"), "stage"
+            if sym.kind == ROUTE:
+                return self._fixed("noun.route"), "route"
+            if sym.kind in (SEGMENT, QUALIFICATION, CRITERION):
+                return self._fixed("noun.truth", name=self.term(self.label_of(sym.node))), "bool"
+            return self.noun(None, expr.name), sym.type.kind
+        if isinstance(expr, ast.Count):
+            return self._fixed("noun.count", event=self.event_term(expr.event),
+                               window=self.window(expr.window)), "int"
+        if isinstance(expr, ast.Sum):
+            event_name, *rest = expr.target.parts
+            sym = self.symbol(expr.target)
+            prop = self.field_noun(sym.node) if sym is not None else self.noun(None, ".".join(rest))
+            kind = sym.type.kind if sym is not None else "number"
+            return self._fixed("noun.sum", of=self.det(prop, "of_the"), prop=self.det(prop, "bare"),
+                               event=self.event_term(event_name),
+                               window=self.window(expr.window)), kind
+        if isinstance(expr, ast.DaysSince):
+            return self._fixed("noun.days_since", event=self.event_term(expr.event)), "int"
+        return Noun(self.expr(expr)), "number"
+
+    def _fixed(self, key: str, **args) -> Noun:
+        text = self.m.rich(f"{key}.text", **args)
+        of = self.m.rich(f"{key}.of", **args)
+        gender = self.m.text(f"{key}.gender")
+        return Noun(text, gender, self.elides(text.plain), text, of)
+
+    def _named(self, key: str, node) -> Noun:
+        """A score or grade: "le score Engagement", but "la note d’adéquation" when the label
+        already says what it is."""
+        label = self.label_of(node)
+        head = self.m.text(f"{key}.head")
+        if node.label and re.search(rf"\b{re.escape(head)}\b", label.lower()) \
+                and self.gender_of(self.words(label)) is not None:
+            return self.noun(label, node.name)
+        return self._fixed(key, name=self.term(label))
+
+    def the(self, noun: Noun) -> Rich:
+        return noun.fixed if noun.fixed is not None else self.det(noun, "the")
+
+    def of(self, noun: Noun) -> Rich:
+        """"du score Engagement", "de la taille de l’entreprise" (English: "the …")."""
+        return noun.fixed_of if noun.fixed_of is not None else self.det(noun, "of_the")
+
+    def member(self, field_node: ast.Field | None, name: str) -> Rich:
+        """How an enum member is shown: the export's first spelling, else its humanised name."""
+        if field_node is not None:
+            for m in field_node.type.members:
+                if m.name == name:
+                    return Rich([(FIGURE, m.spellings[0] if m.spellings else humanise(name))])
+        return Rich([(FIGURE, humanise(name))])
+
+    def operand(self, expr, left) -> Rich:
+        """A value compared with `left` (whose type says how to show bare names and numbers)."""
+        sym = self.symbol(left) if isinstance(left, ast.Ref) else None
+        if isinstance(expr, ast.SetLit):
+            return self.typo.rich_list([self.operand(i, left) for i in expr.items], "or")
+        if isinstance(expr, ast.Ref):
+            if sym is not None and sym.kind == FIELD and sym.node.type.name == "enum":
+                return self.member(sym.node, expr.name)
+            if sym is not None and sym.kind == GRADE:
+                return self.grade_value(sym.node, expr.name)
+            if sym is not None and sym.kind == STAGE:
+                return self.stage_name(expr.name)
+            if sym is not None and sym.kind == ROUTE:
+                route = next((r for r in self.rs.routes if r.name == expr.name), None)
+                return self.term(self.label_of(route) if route else humanise(expr.name))
+            other = self.symbol(expr)
+            if other is not None and other.kind == FIELD:
+                return self.the(self.field_noun(other.node))
+            if other is not None:
+                return self.the(self.subject(expr)[0])
+            return Rich([(FIGURE, humanise(expr.name))])
+        if isinstance(expr, ast.Number) and sym is not None and sym.type.kind == "money":
+            return Rich([(FIGURE, self.money(expr.value, sym.type.currency))])
+        return self.literal(expr)
+
+    def literal(self, expr) -> Rich:
+        if isinstance(expr, ast.Number):
+            return Rich([(FIGURE, self.typo.number(expr.value))])
+        if isinstance(expr, ast.Money):
+            return Rich([(FIGURE, self.money(expr.amount, expr.currency))])
+        if isinstance(expr, ast.Percent):
+            return Rich([(FIGURE, self.typo.percent(expr.value))])
+        if isinstance(expr, ast.Duration):
+            return Rich([(FIGURE, self.duration(expr))])
+        if isinstance(expr, ast.DateLit):
+            return Rich([(FIGURE, self.typo.date(expr.value))])
+        if isinstance(expr, ast.DateTimeLit):
+            return self.m.rich("value.datetime", date=self.typo.date(expr.value.date()),
+                               time=self.typo.time(expr.value.time()))
+        if isinstance(expr, ast.String):
+            return self.quoted(expr.value)
+        if isinstance(expr, ast.Bool):
+            return self.m.rich("value.true" if expr.value else "value.false")
+        if isinstance(expr, ast.SetLit):
+            return self.typo.rich_list([self.literal(i) for i in expr.items], "or")
+        return self.expr(expr)
+
+    def expr(self, expr, parent: str | None = None) -> Rich:
+        """Arithmetic of a derived score: 0,6 × Adéquation au profil + 0,4 × Engagement."""
+        if isinstance(expr, ast.BinOp):
+            sign = {"+": " + ", "-": " \u2212 ", "*": " \u00d7 ", "/": " \u00f7 "}[expr.op]
+            inner = self.expr(expr.left, expr.op) + sign + self.expr(expr.right, expr.op)
+            if parent in ("*", "/") and expr.op in ("+", "-"):
+                return "(" + inner + ")"
+            return inner
+        if isinstance(expr, ast.Neg):
+            return "\u2212" + self.expr(expr.operand, "*")
+        if isinstance(expr, ast.Ref):
+            sym = self.symbol(expr)
+            if sym is not None and sym.node is not None:
+                return self.term(self.label_of(sym.node))
+            return self.term(humanise(expr.name))
+        if isinstance(expr, ast.Number):
+            return Rich([(FIGURE, self.typo.number(expr.value))])
+        return self.literal(expr)
+
+    def grade_value(self, grade: ast.Grade, name: str) -> Rich:
+        row = next((r for r in grade.rows if r.name == name), None)
+        return self.term(self.label_of(row) if row is not None else name)
+
+    def stage_name(self, name: str) -> Rich:
+        stage = next((s for s in self.rs.stages if s.name == name), None)
+        if stage is None and name == "customer":
+            return self.m.rich("stage.customer")
+        return self.term(self.label_of(stage) if stage is not None else humanise(name))
+
+    # ------------------------------------------------------------------ conditions
+
+    def cond(self, c: ast.Cond, negated: bool = False) -> CondNode:
+        """A condition in words, with negations pushed down to the leaves."""
+        if isinstance(c, ast.Not):
+            return self.cond(c.item, not negated)
+        if isinstance(c, (ast.And, ast.Or)):
+            is_all = isinstance(c, ast.And) != negated
+            items: list[CondNode] = []
+            for item in c.items:
+                node = self.cond(item, negated)
+                # (a and b) and c reads as one list of three conditions.
+                if node.mode == ("all" if is_all else "any"):
+                    items.extend(node.items)
+                else:
+                    items.append(node)
+            return CondNode(mode="all" if is_all else "any", items=items)
+        return CondNode(text=self.leaf(c, negated))
+
+    def leaf(self, c, negated: bool) -> Rich:
+        if isinstance(c, ast.Compare):
+            return self.compare(c.left, c.op if not negated else _INVERSE[c.op], c.right)
+        if isinstance(c, ast.Between):
+            noun, kind = self.subject(c.value)
+            key = "date" if kind in ("date", "datetime") else "num"
+            return self.m.rich(f"cond.between.{key}.{'no' if negated else 'yes'}",
+                               gender=noun.gender, subject=self.the(noun),
+                               low=self.operand(c.low, c.value), high=self.operand(c.high, c.value))
+        if isinstance(c, ast.In):
+            return self.in_(c, c.negated != negated)
+        if isinstance(c, ast.TextTest):
+            noun, _ = self.subject(c.value)
+            operand = Rich([(CODE, c.operand.value)]) if c.op == "matches" and isinstance(
+                c.operand, ast.String) else self.operand(c.operand, c.value)
+            key = c.op.replace(" ", "_")
+            return self.m.rich(f"cond.text.{key}.{'no' if negated else 'yes'}",
+                               gender=noun.gender, subject=self.the(noun), value=operand)
+        if isinstance(c, ast.Presence):
+            noun, _ = self.subject(c.value)
+            present = c.present != negated
+            return self.m.rich(f"cond.presence.{'yes' if present else 'no'}",
+                               gender=noun.gender, subject=self.the(noun))
+        if isinstance(c, ast.Within):
+            event = self.event_noun(c.event)
+            return self.m.rich(f"cond.within.{'no' if negated else 'yes'}",
+                               a_event=self.det(event, "a"), no_event=self.det(event, "no"),
+                               window=self.window(c.window))
+        if isinstance(c, ast.Truth):
+            return self.truth(c.value, negated)
+        raise TypeError(f"no sentence for {type(c).__name__}")
+
+    def truth(self, value, negated: bool) -> Rich:
+        yes = "no" if negated else "yes"
+        sym = self.symbol(value) if isinstance(value, ast.Ref) else None
+        if sym is not None and sym.kind in (SEGMENT, QUALIFICATION):
+            return self.m.rich(f"cond.{sym.kind}.{yes}", name=self.term(self.label_of(sym.node)))
+        if sym is not None and sym.kind == CRITERION:
+            qualification = self.rs.qualifications[value.parts[0]]
+            return self.m.rich(f"cond.criterion.{yes}", name=self.term(self.label_of(sym.node)),
+                               qualification=self.term(self.label_of(qualification)))
+        noun, _ = self.subject(value)
+        return self.m.rich(f"cond.true.{yes}", gender=noun.gender, subject=self.the(noun))
+
+    def compare(self, left, op: str, right) -> Rich:
+        noun, kind = self.subject(left)
+        args = {"gender": noun.gender, "subject": self.the(noun)}
+        if kind == "stage":
+            return self.m.rich(f"cond.stage.{_OP_KEY[op]}", stage=self.operand(right, left))
+        if kind == "route":
+            key = "eq" if op == "==" else "ne"
+            return self.m.rich(f"cond.route.{key}", route=self.operand(right, left))
+        value = self.operand(right, left)
+        if kind in ("date", "datetime"):
+            family = "date"
+        elif kind in _NUMERIC or isinstance(right, (ast.Number, ast.Money, ast.Percent)):
+            family = "num"
+        else:
+            family = "is"
+            if op not in ("==", "!="):
+                family = "num"
+        return self.m.rich(f"cond.cmp.{family}.{_OP_KEY[op]}", value=value, **args)
+
+    def in_(self, c: ast.In, negated: bool) -> Rich:
+        noun, _ = self.subject(c.value)
+        args = {"gender": noun.gender, "subject": self.the(noun)}
+        if isinstance(c.options, ast.Ref):
+            listed = self.rs.lists.get(c.options.name)
+            name = self.term(humanise(listed.name if listed else c.options.name))
+            return self.m.rich(f"cond.in_list.{'no' if negated else 'yes'}", name=name, **args)
+        values = [self.operand(item, c.value) for item in c.options.items]
+        sym = self.symbol(c.value) if isinstance(c.value, ast.Ref) else None
+        if sym is not None and sym.kind == STAGE:
+            return self.m.rich(f"cond.stage.{'out' if negated else 'in'}",
+                               stages=self.typo.rich_list(values, "or"))
+        if sym is not None and sym.kind == ROUTE:
+            return self.m.rich(f"cond.route.{'out' if negated else 'in'}",
+                               routes=self.typo.rich_list(values, "or"))
+        if not negated:
+            return self.m.rich("cond.in.yes", count=len(values),
+                               values=self.typo.rich_list(values, "or"), **args)
+        if len(values) == 1:
+            return self.m.rich("cond.in.no_one", value=values[0], **args)
+        neither = self.m.rich("cond.in.nor_first", value=values[0])
+        for v in values[1:]:
+            neither = neither + self.m.rich("cond.in.nor_next", value=v)
+        return self.m.rich("cond.in.no", count=len(values), values=neither,
+                           all=self.typo.rich_list(values, "or"), **args)
+
+    # ------------------------------------------------------------------ layout of a condition
+
+    def finish(self, node: CondNode, end: str, capital: bool = False) -> CondNode:
+        """Sets `line` and `children` for display: a leaf ends with `end`; a short flat group
+        reads on one line ("A et B"); a longer or nested one becomes an introduced list whose
+        items end with ";" and whose last item ends with `end`."""
+        if node.inlinable:
+            text = self.inline(node)
+            node.line = (text.capitalized() if capital else text) + end
+            node.children = []
+            return node
+        intro = self.m.rich(f"cond.group.{node.mode}")
+        node.line = (intro.capitalized() if capital else intro) + self.m.text("punct.colon")
+        node.children = [
+            self.finish(item, end if i == len(node.items) - 1 else self.m.text("punct.item"))
+            for i, item in enumerate(node.items)
+        ]
+        return node
+
+    def inline(self, node: CondNode) -> Rich:
+        if node.is_leaf:
+            return node.text
+        return self.typo.rich_list([item.text for item in node.items],
+                                   "and" if node.mode == "all" else "or")
+
+    def conditions(self, conds, mode: str, end: str) -> list[CondNode]:
+        """The conditions of a segment (or any list): one node each, punctuated as a list."""
+        nodes = [self.cond(c) for c in conds]
+        return [self.finish(n, end if i == len(nodes) - 1 else self.m.text("punct.item"))
+                for i, n in enumerate(nodes)]
+
+    def sentence(self, c: ast.Cond, end: str = "") -> CondNode:
+        """A condition standing alone (a table cell, a ladder step): capitalised."""
+        return self.finish(self.cond(c), end, capital=True)
+
+    def clause(self, c: ast.Cond) -> CondNode:
+        """A condition inside a sentence ("lorsque …"): lower case, no final mark."""
+        return self.finish(self.cond(c), "")
+
+    def times(self, windows) -> Rich:
+        spans = []
+        for start, end in windows:
+            h1, m1 = (int(x) for x in start.split(":"))
+            h2, m2 = (int(x) for x in end.split(":"))
+            spans.append(self.m.rich("calendar.span", start=self.typo.time(time(h1, m1)),
+                                     end=self.typo.time(time(h2 % 24, m2))))
+        return self.typo.rich_list(spans, "and")
+
+    def days(self, spans) -> Rich:
+        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        parts = []
+        for first, last in spans:
+            a = self.typo.day_name(names.index(first[:3].lower())) if first[:3].lower() in names \
+                else first
+            if last and last != first:
+                b = self.typo.day_name(names.index(last[:3].lower())) if last[:3].lower() in names \
+                    else last
+                parts.append(self.m.rich("calendar.days_range", first=a, last=b))
+            else:
+                parts.append(self.m.rich("calendar.day", day=a))
+        return self.typo.rich_list(parts, "and")
+
