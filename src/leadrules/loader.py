@@ -59,9 +59,10 @@ def load_modules(path: str | Path, text: str | None = None
             source, problem = read_text(file, display, span)
             if problem is not None:
                 if span is not None:
-                    problem = error("LR007", f"the included file '{display}' does not exist"
-                                    if "does not exist" in problem.message else problem.message,
-                                    span, problem.hint)
+                    missing = problem.code == "LR004" and "does not exist" in problem.message
+                    problem = error("LR007" if missing else problem.code,
+                                    f"the included file '{display}' does not exist"
+                                    if missing else problem.message, span, problem.hint)
                 diagnostics.append(problem)
                 return
         module, found = parse(source, display)
