@@ -935,7 +935,7 @@ def check_header(rs: Ruleset) -> list[Diagnostic]:
         if not re.fullmatch(r"[A-Z]{3}", m.currency):
             out.append(error("LR117", f"'{m.currency}' is not a currency code", m.span,
                              f"write the amount with a three-letter ISO code: "
-                             f"{_num(m.amount)} {rs.currency or 'EUR'}"))
+                             f"{_num(m.amount)} {rs.currency if code_ok else 'EUR'}"))
         elif code_ok and m.currency != rs.currency:
             out.append(error(
                 "LR202", f"this amount is in {m.currency}, but the agreement counts in "
@@ -1278,7 +1278,8 @@ def check_reachability(rs: Ruleset) -> list[Diagnostic]:
             elif result == "always":
                 out.append(warning(
                     "LR402", f"every lead has {text} ({_bound_text(where, interval)}), so this "
-                    "test is always true", node.span, "change the threshold, or remove the test"))
+                    "condition always holds", node.span,
+                    "change the threshold, or remove the condition"))
     return out
 
 
@@ -1395,9 +1396,9 @@ def _out_of_order(row: ast.BandRow, threshold: Decimal, earlier) -> ast.BandRow 
         value = _literal_value(before.threshold)
         if not isinstance(value, Decimal) or _direction(before.op) != _direction(row.op):
             continue
-        if _direction(row.op) == "up" and value <= threshold:
+        if _direction(row.op) == "up" and value < threshold:
             return before
-        if _direction(row.op) == "down" and value >= threshold:
+        if _direction(row.op) == "down" and value > threshold:
             return before
     return None
 
@@ -1728,8 +1729,8 @@ def _commitments(rs: Ruleset, sla: ast.Sla, funnel) -> list[Diagnostic]:
             "LR605", f"the commitment of {_num(d.count.value)} {_stage_word(d.stage, d.count.value)}"
             f" per {d.period} is below the {c.needed} per {d.period} the revenue target requires ("
             + "; ".join(parts) + ")", d.span,
-            f"commit to at least {c.needed} {d.stage} per {d.period}, or revise the target, the "
-            "share, the deal size or the conversion rates"))
+            f"write `deliver at least {c.needed} {d.stage} per {d.period}`, or revise the "
+            "target, the share, the deal size or the conversion rates"))
     return out
 
 
@@ -1851,8 +1852,11 @@ def check_unused(rs: Ruleset) -> list[Diagnostic]:
         if name not in names:
             out.append(warning("LR704", f"the qualification '{name}' is never used", q.span,
                                f"use it in a stage (`when {name}`), or remove it"))
+    # A calendar named wrongly in the SLA is reported there; calling the right one unused
+    # would only add noise.
+    misnamed = any(c not in rs.calendars for c in calendars)
     for name, cal in rs.calendars.items():
-        if name not in calendars:
+        if name not in calendars and not misnamed:
             out.append(warning("LR705", f"the calendar '{name}' is never used", cal.span,
                                f"name it in the sales SLA: `calendar {name}`"))
     return out
@@ -1968,6 +1972,8 @@ def _fits(rs: Ruleset, f: ast.Field | ast.Property, value) -> str | None:
         return None
     if kind == "text" and isinstance(value, ast.Ref):
         return f'a text: write it in double quotes, "{value.name}"'
+    if kind == "int":
+        return f"a whole number, not {_value_text(value)}"
     return f"{_what(t)}, not {_value_text(value)}"
 
 
