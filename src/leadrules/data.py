@@ -609,8 +609,9 @@ class Source(ABC):
     def close(self) -> None:
         """Release the file."""
 
-    def find_column(self, *names: str) -> str | None:
-        """The first of `names` among the columns: exactly, then ignoring case and spaces."""
+    def find_column(self, *names: str, exact: tuple[str, ...] = ()) -> str | None:
+        """The first of `names` among the columns: exactly, then ignoring case and spaces;
+        then the first of `exact`, matched exactly only."""
         for name in names:
             if name in self.columns:
                 return name
@@ -621,7 +622,7 @@ class Source(ABC):
             found = loose.get(normalise(name), [])
             if len(found) == 1:
                 return found[0]
-        return None
+        return next((name for name in exact if name in self.columns), None)
 
 
 def _open_text(path: Path, encoding: str):
@@ -894,7 +895,8 @@ class LeadReader:
         self.key_column: str | None = None
         dict_records = not isinstance(source, CsvSource)
         for f in rs.fields.values():
-            column = source.find_column(f.source_column, f.name)
+            # A field's own name is matched exactly only: programs write it, people do not.
+            column = source.find_column(f.source_column, exact=(f.name,))
             convert = self.typing.converter(f.name, f.type, f.missing)
             if dict_records:
                 # Records of JSON Lines need not all have the same keys, and programs may write

@@ -162,10 +162,12 @@ class Scorer:
         self.evaluate_raw = engine.evaluate_raw
         self.keys = [name for name, _ in result_columns(self.rs, False)]
         plan = engine.plan
+        several = len({info.score for info in plan.rules}) > 1
         self.rule_words = []
         for info in plan.rules:
             line = info.node.span.line
-            self.rule_words.append((info.score, f"{rule_label(self.rs, info.node)} (line {line})"))
+            prefix = f"{info.score}: " if several else ""
+            self.rule_words.append((prefix, f"{rule_label(self.rs, info.node)} (line {line})"))
 
     @classmethod
     def from_ruleset(cls, rs) -> Scorer:
@@ -184,7 +186,8 @@ class Scorer:
         return row
 
     def explanation(self, working: dict) -> list[str]:
-        """The rules that counted points, per score: `lead_score: +15 R06 … (line 52)`."""
+        """The rules that counted points: `+15 R06 One point per 100 seconds (line 52)`,
+        prefixed with the score's name when the rules have several scores."""
         lines = []
         words = self.rule_words
         for index, entry in enumerate(working["rules"]):
@@ -192,10 +195,10 @@ class Scorer:
                 continue
             counted = entry[4]
             if counted:
-                score, text = words[index]
+                text = words[index]
                 sign = "+" if counted > 0 else ""
                 shown = format(counted, "f") if isinstance(counted, Decimal) else str(counted)
-                lines.append(f"{score}: {sign}{shown} {text}")
+                lines.append(f"{text[0]}{sign}{shown} {text[1]}")
         return lines
 
     def graded_values(self, lead: dict, events: list, as_of: datetime) -> dict:
@@ -296,18 +299,20 @@ class Run:
         summary.columns = [name for name, _ in columns]
         summary.absent = list(reader.absent)
         errors = ErrorsFile(options.errors_path) if options.on_error != FAIL else None
-        if errors is not None and events is not None:
-            for problem in events.problems:
-                errors.add(problem)
-        writer = open_writer(self.output, options.output_format, columns)
+        writer = None
         ok = False
         try:
+            writer = open_writer(self.output, options.output_format, columns)
+            if errors is not None and events is not None:
+                for problem in events.problems:
+                    errors.add(problem)
             self._score(engine, reader, writer, errors, events)
             ok = True
         finally:
             reader.source.close()
             if not ok:
-                writer.abort()
+                if writer is not None:
+                    writer.abort()
                 if errors is not None:
                     errors.abort()
         malformed = getattr(reader.source, "malformed", [])
@@ -484,10 +489,10 @@ def format_summary(summary: Summary, rs) -> str:
         listed = ", ".join(f"{name} ({group_digits(n)})" for name, n in kinds[:6])
         more = f" and {len(kinds) - 6} more kinds" if len(kinds) > 6 else ""
         lines.append(f"Events of kinds the rules do not declare were ignored: {listed}{more}.")
-    for name in summary.absent:
-        f = rs.fields[name]
-        lines.append(f"The file has no column '{f.source_column}': {name} is unknown for every "
-                     "lead.")
+    if summary.absent:
+        listed = ", ".join(f"'{rs.fields[name].source_column}' ({name})"
+                           for name in summary.absent)
+        lines.append("Not in the file, so unknown for every lead: " + listed + ".")
     rows = summary.rows_read or 1
     counted = [(name, summary.missing.get(name, 0), summary.unreadable.get(name, 0))
                for name in rs.fields if name not in summary.absent]
@@ -505,12 +510,23 @@ def format_summary(summary: Summary, rs) -> str:
             lines.append(f"  {name.ljust(width)}  " + ", ".join(parts))
     for name, cuts in summary.cuts.items():
         grade = rs.grades[name]
-        shown = ", ".join(format(c, "f") for c in cuts) or "none (no lead had a value)"
-        lines.append(f"Cut points of {name} ({grade.quantiles} of these leads): {shown}. "
-                     f"To grade single leads the same way, write them in the rules: "
-                     f"`... {grade.quantiles} at {shown}`." if cuts else
-                     f"Cut points of {name}: {shown}.")
+        if cuts:
+            shown = ", ".join(number_text(c) for c in cuts)
+            lines.append(f"Cut points of {name} ({grade.quantiles} of these leads): {shown}. "
+                         "To grade single leads the same way, write them in the rules: "
+                         f"`{grade.quantiles} at {shown}`.")
+        else:
+            lines.append(f"Cut points of {name}: none, no lead had a value to grade.")
     return "\n".join(lines)
+
+
+def number_text(value) -> str:
+    """A number as the rules write it: 100, 0.5 (no exponent, no trailing zeros)."""
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return str(int(value))
+        return format(value.normalize(), "f")
+    return str(value)
 
 
 def parse_as_of(text: str | None, rs) -> datetime:

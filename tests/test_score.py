@@ -1,0 +1,345 @@
+"""`leadrules score`: rows in = rows out, data errors in each mode, events, formats, quantiles."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from leadrules.cli import main
+from leadrules.engine import quantile_cuts
+from leadrules.scoring import cut_points
+
+RULES = """
+agreement "Test" {
+    locale en
+    currency EUR
+    timezone "Europe/Paris"
+}
+
+lead {
+    id        text   from "Record ID"  key
+    size      int    from "Employees"
+    industry  enum(saas = "Software", finance = "Financial Services", retail) from "Industry" missing "Select"
+    budget    money  from "Budget"
+    email     text   from "Email"
+}
+
+event demo "Demo request"
+event purchase {
+    amount money
+}
+
+score fit "Fit" {
+    +30 when size between 50 and 1000  "Right size"
+    +20 when industry in {saas, finance}  "Target industry"
+    +10 when budget >= 10_000 EUR  "Budget"
+}
+
+score engagement "Engagement" {
+    +40 when demo within 7 days  "Recent demo"
+    +5 per purchase  "Purchases"
+}
+
+grade temperature "Temperature" by engagement {
+    hot  when >= 40
+    cold otherwise
+}
+
+grade spend "Spend" by sum(purchase.amount within 365 days) quartiles
+
+qualification ready "Ready" {
+    sized    when size >= 50
+    budgeted when budget >= 5_000 EUR
+}
+
+stages {
+    lead "Lead" when email is present
+    mql  "MQL"  when fit >= 50
+}
+
+route big "Large accounts" when size >= 500
+route small "Small accounts" otherwise
+"""
+
+LEADS = """Record ID,Employees,Industry,Budget,Email
+A,200,Software,12 000 EUR,a@x.fr
+B,20,Select,,b@x.fr
+C,many,Retail,500,
+D,600,Financial Services,$9,d@x.fr
+"""
+
+AS_OF = "2027-03-01T10:00"
+
+
+@pytest.fixture()
+def files(tmp_path):
+    rules = tmp_path / "rules.leadrules"
+    rules.write_text(RULES, encoding="utf-8")
+    leads = tmp_path / "leads.csv"
+    leads.write_text(LEADS, encoding="utf-8")
+    return tmp_path, rules, leads
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["score", *map(str, args)], catch_exceptions=False)
+
+
+def read_csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_one_row_per_lead_with_every_result(files):
+    folder, rules, leads = files
+    out = folder / "scores.csv"
+    result = run(rules, leads, "-o", out, "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    rows = read_csv(out)
+    assert [r["Record ID"] for r in rows] == ["A", "B", "C", "D"]
+    assert list(rows[0]) == ["Record ID", "fit", "engagement", "temperature", "spend", "ready",
+                             "stage", "route"]
+    a, b, c, d = rows
+    assert (a["fit"], a["engagement"], a["temperature"], a["ready"], a["stage"], a["route"]) == \
+        ("60", "0", "cold", "true", "mql", "small")
+    # B: too small (so not ready, whatever its budget), industry "Select" is not given.
+    assert (b["fit"], b["ready"], b["stage"], b["route"]) == ("0", "false", "lead", "small")
+    # C: 'many' is unreadable, so size is unknown: unknown and false is false; no e-mail, so
+    # not even a lead; the route falls to `otherwise`.
+    assert (c["fit"], c["ready"], c["stage"], c["route"]) == ("0", "false", "", "small")
+    # D: the budget in dollars is unreadable; the rest counts.
+    assert (d["fit"], d["stage"], d["route"]) == ("50", "mql", "big")
+    assert {r["spend"] for r in rows} == {"q1"}  # nobody bought anything: all spent 0
+
+
+def test_report_mode_lists_each_error_beside_the_output(files):
+    folder, rules, leads = files
+    out = folder / "scores.csv"
+    result = run(rules, leads, "-o", out, "--as-of", AS_OF)
+    errors = read_csv(folder / "scores.errors.csv")
+    assert [(e["row"], e["column"], e["value"]) for e in errors] == [
+        ("4", "Employees", "many"), ("5", "Budget", "$9")]
+    assert errors[0]["problem"] == "is not a whole number"
+    assert errors[1]["problem"] == "is in USD, but this agreement counts money in EUR"
+    assert Path(errors[0]["file"]).name == "leads.csv"
+    summary = result.stderr
+    assert "Scored 4 of 4 leads" in summary
+    assert "2 leads had data errors" in summary
+    assert "row 4, column 'Employees': 'many' is not a whole number" in summary
+    assert "size  " in summary and "1 unreadable (25.0 %)" in summary
+    assert "email " in summary and "1 not given (25.0 %)" in summary
+
+
+def test_a_clean_run_removes_a_stale_errors_file(files):
+    folder, rules, leads = files
+    out = folder / "scores.csv"
+    stale = folder / "scores.errors.csv"
+    stale.write_text("old", encoding="utf-8")
+    leads.write_text("Record ID,Employees\nA,1\n", encoding="utf-8")
+    result = run(rules, leads, "-o", out, "--as-of", AS_OF)
+    assert result.exit_code == 0
+    assert "No data errors." in result.stderr
+    assert not stale.exists()
+
+
+def test_skip_mode_leaves_out_the_leads_with_errors(files):
+    folder, rules, leads = files
+    out = folder / "scores.csv"
+    result = run(rules, leads, "-o", out, "--as-of", AS_OF, "--on-error", "skip")
+    assert result.exit_code == 0
+    assert [r["Record ID"] for r in read_csv(out)] == ["A", "B"]
+    assert "Scored 2 of 4 leads" in result.stderr
+    assert "Skipped 2 leads with data errors" in result.stderr
+    assert len(read_csv(folder / "scores.errors.csv")) == 2
+
+
+def test_fail_mode_stops_and_writes_nothing(files):
+    folder, rules, leads = files
+    out = folder / "scores.csv"
+    out.write_text("previous scores\n", encoding="utf-8")
+    result = run(rules, leads, "-o", out, "--as-of", AS_OF, "--on-error", "fail")
+    assert result.exit_code == 1
+    assert "row 4, column 'Employees': 'many' is not a whole number" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert out.read_text(encoding="utf-8") == "previous scores\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["leads.csv", "rules.leadrules",
+                                                         "scores.csv"]
+
+
+def test_interrupted_run_leaves_no_file(files, monkeypatch):
+    folder, rules, leads = files
+    out = folder / "scores.csv"
+    from leadrules import scoring
+
+    def broken(self, *args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scoring.Scorer, "evaluate_row", broken)
+    result = CliRunner().invoke(main, ["score", str(rules), str(leads), "-o", str(out)])
+    assert result.exit_code != 0
+    assert sorted(p.name for p in folder.iterdir()) == ["leads.csv", "rules.leadrules"]
+
+
+def test_stdout_when_no_output_file(files):
+    _, rules, leads = files
+    result = run(rules, leads, "--as-of", AS_OF, "-q")
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["Record ID"] for r in rows] == ["A", "B", "C", "D"]
+    assert result.stderr == ""
+
+
+def test_explain_column(files):
+    folder, rules, leads = files
+    out = folder / "scores.jsonl"
+    assert run(rules, leads, "-o", out, "--as-of", AS_OF, "--explain").exit_code == 0
+    first = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    assert first["explanation"] == ["fit: +30 Right size (line 22)",
+                                    "fit: +20 Target industry (line 23)",
+                                    "fit: +10 Budget (line 24)"]
+    assert first["fit"] == 60 and first["ready"] is True and first["spend"] == "q1"
+    out_csv = folder / "scores.csv"
+    run(rules, leads, "-o", out_csv, "--as-of", AS_OF, "--explain")
+    assert read_csv(out_csv)[0]["explanation"] == (
+        "fit: +30 Right size (line 22); fit: +20 Target industry (line 23); "
+        "fit: +10 Budget (line 24)")
+
+
+def test_events_file_joined_on_the_key(files):
+    folder, rules, leads = files
+    events = folder / "events.csv"
+    events.write_text(
+        "Record ID,type,at,amount\n"
+        "A,demo,2027-02-27T09:00,\n"
+        "A,purchase,2027-01-10,100\n"
+        "B,purchase,2027-01-10,200\n"
+        "B,purchase,2026-12-01,300 EUR\n"
+        "B,Demo request,2027-01-01,\n"
+        "Z,demo,2027-02-27,\n"
+        "A,page_view,2027-02-27,\n"
+        "B,purchase,someday,5\n", encoding="utf-8")
+    out = folder / "scores.csv"
+    result = run(rules, leads, "--events", events, "-o", out, "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    a, b, c, d = read_csv(out)
+    assert (a["engagement"], a["temperature"]) == ("45", "hot")
+    assert (b["engagement"], b["temperature"]) == ("10", "cold")
+    # Spend quartiles over the four leads: C and D 0, A 100, B 500 (the 300 is too old).
+    assert (a["spend"], b["spend"], c["spend"], d["spend"]) == ("q3", "q4", "q1", "q1")
+    assert "Events: 8 read, 1 for leads not in the file, 1 with problems." in result.stderr
+    assert "page_view (1)" in result.stderr
+    assert "Cut points of spend (quartiles of these leads): 0, 0, 100." in result.stderr
+    errors = read_csv(folder / "scores.errors.csv")
+    assert (errors[0]["row"], errors[0]["column"], errors[0]["value"]) == ("9", "at", "someday")
+    assert Path(errors[0]["file"]).name == "events.csv"
+
+
+def test_json_lines_with_events_inside(files):
+    folder, rules, _ = files
+    leads = folder / "leads.jsonl"
+    leads.write_text("\n".join(json.dumps(r) for r in [
+        {"Record ID": "A", "Employees": 80, "Email": "a@x",
+         "events": [{"type": "demo", "at": "2027-02-28T09:00"},
+                    {"type": "purchase", "at": "2027-02-01", "amount": "1 000 EUR"}]},
+        {"Record ID": "B", "events": []},
+    ]), encoding="utf-8")
+    out = folder / "scores.jsonl"
+    result = run(rules, leads, "-o", out, "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    a, b = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert a == {"Record ID": "A", "fit": 30, "engagement": 45, "temperature": "hot",
+                 "spend": "q3", "ready": None, "stage": "lead", "route": "small"}
+    assert b["engagement"] == 0 and b["stage"] is None
+
+
+def test_parquet_round_trip(files):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    folder, rules, _ = files
+    leads = folder / "leads.parquet"
+    pq.write_table(pa.table({
+        "Record ID": ["A", "B"], "Employees": [200, 5],
+        "Industry": ["Software", None],
+        "Budget": pa.array([Decimal("12000.00"), None], pa.decimal128(12, 2)),
+        "Email": ["a@x", None]}), leads)
+    out = folder / "scores.parquet"
+    result = run(rules, leads, "-o", out, "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(out)
+    assert table.schema.field("fit").type == pa.decimal128(24, 2)
+    assert table.schema.field("ready").type == pa.bool_()
+    rows = table.to_pylist()
+    assert rows[0] == {"Record ID": "A", "fit": Decimal("60.00"), "engagement": Decimal("0.00"),
+                       "temperature": "cold", "spend": "q1", "ready": True, "stage": "mql",
+                       "route": "small"}
+    assert rows[1]["fit"] == Decimal(0) and rows[1]["stage"] is None
+    # And back: the scored file read as leads of the same rules finds its key.
+    again = folder / "again.csv"
+    assert run(rules, out, "-o", again, "--as-of", AS_OF, "-q").exit_code == 0
+    assert [r["Record ID"] for r in read_csv(again)] == ["A", "B"]
+
+
+def test_clear_messages_and_no_traceback(files):
+    folder, rules, leads = files
+    result = run(rules, folder / "nope.csv")
+    assert result.exit_code == 2
+    assert "the leads file" in result.stderr and "does not exist" in result.stderr
+    bad = folder / "bad.csv"
+    bad.write_text("Id,Employees\nA,3\n", encoding="utf-8")
+    result = run(rules, bad)
+    assert result.exit_code == 1
+    assert "has no column 'Record ID', the key of the leads" in result.stderr
+    bad.write_text("Record ID,Employees\nA,3\nB,4,5\n", encoding="utf-8")
+    result = run(rules, bad, "-o", folder / "x.csv")
+    assert result.exit_code == 1
+    assert "row 3 has 3 cells but the header has 2 columns" in result.stderr
+    assert not (folder / "x.csv").exists()
+    result = run(rules, bad, "-o", folder / "x.csv", "--on-error", "skip")
+    assert result.exit_code == 0
+    assert "Skipped 1 malformed rows" in result.stderr
+    result = run(rules, leads, "--as-of", "next tuesday")
+    assert result.exit_code == 2 and "--as-of 'next tuesday' is not a date" in result.stderr
+    result = run(rules, leads, "-o", folder / "scores.xlsx")
+    assert result.exit_code == 2 and "cannot tell the output format" in result.stderr
+    result = run(rules, leads, "-o", folder / "missing" / "scores.csv")
+    assert result.exit_code == 1 and "does not exist" in result.stderr
+
+
+def test_rules_with_errors_stop_before_reading(files):
+    folder, rules, leads = files
+    rules.write_text(RULES.replace("size >= 500", "sise >= 500"), encoding="utf-8")
+    result = run(rules, leads)
+    assert result.exit_code == 1
+    assert "sise" in result.stderr
+
+
+@given(st.lists(st.one_of(st.integers(-50, 50), st.decimals(-100, 100, places=2)), max_size=60),
+       st.sampled_from([3, 4, 5, 10]))
+def test_cut_points_from_counts_equal_the_engines(values, parts):
+    assert list(cut_points(Counter(values), parts)) == quantile_cuts(values, parts)
+
+
+def test_real_command_in_a_subprocess(files):
+    folder, rules, leads = files
+    command = Path(sys.executable).parent / "leadrules"
+    if not command.exists():
+        pytest.skip("the leadrules command is not installed beside this Python")
+    out = folder / "scores.csv"
+    done = subprocess.run([str(command), "score", str(rules), str(leads), "-o", str(out),
+                           "--as-of", AS_OF], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "NO_COLOR": "1"})
+    assert done.returncode == 0, done.stderr
+    assert len(read_csv(out)) == 4
+    assert "Scored 4 of 4 leads" in done.stderr
+    assert "\r" not in done.stderr  # no progress bar when standard error is not a terminal
