@@ -127,7 +127,7 @@ def plan(rs: Ruleset) -> Plan:
     if clash:
         node = _definition(rs, clash[0])
         raise CodegenError([error(
-            "LR803", f"'{clash[0]}' is also the name of a result of every lead", node.span,
+            "LR106", f"'{clash[0]}' is also the name of a result of every lead", node.span,
             f"rename it: '{clash[0]}' is reserved once the rules have {clash[0]}s")])
     for name in rs.segments:
         p.outputs[name] = "segment"
@@ -515,9 +515,10 @@ class Generator:
         self.idents[key] = candidate
         return candidate
 
-    def fail(self, message: str, node, hint: str | None = None) -> None:
+    def fail(self, code: str, message: str, node, hint: str | None = None) -> None:
+        """A problem the checker reports too (same code): compiling stops with it."""
         span = getattr(node, "span", ast.NOWHERE)
-        self.problems.append(error("LR803", message, span, hint))
+        self.problems.append(error(code, message, span, hint))
 
     # ------------------------------------------------------------------ calendar
 
@@ -539,7 +540,7 @@ class Generator:
             for first, last in hours.days:
                 a, b = _day_index(first), _day_index(last)
                 if a is None or b is None:
-                    self.fail(f"'{first if a is None else last}' is not a day of the week",
+                    self.fail("LR107", f"'{first if a is None else last}' is not a day of the week",
                               hours, "write mon, tue, wed, thu, fri, sat or sun")
                     continue
                 i = a
@@ -552,7 +553,7 @@ class Generator:
             for start, end in hours.windows:
                 lo, hi = _minutes(start), _minutes(end)
                 if lo is None or hi is None or hi <= lo:
-                    self.fail(f"'{start}-{end}' is not a time window", hours,
+                    self.fail("LR108", f"'{start}-{end}' is not a time window", hours,
                               "write it as 09:00-18:00")
                     continue
                 for i in chosen:
@@ -584,7 +585,7 @@ class Generator:
             code = f"_working_back(now, {timedelta_literal(node)})"
         elif node.business and self.business() and node.unit == "days":
             if node.amount != node.amount.to_integral_value():
-                self.fail("a number of business days must be whole", node,
+                self.fail("LR213", "a number of business days must be whole", node,
                           "write it in business hours instead")
             self.helpers.add("_working_days_back")
             code = f"_working_days_back(now, {int(node.amount)})"
@@ -647,7 +648,7 @@ class Generator:
                 self.aggregates[key] = (
                     name, f"(now - {last}).days if {last} is not None else None")
             return Val(self.aggregates[key][0], True, "int")
-        self.fail(f"'{unparse.expr(node)}' cannot be used here", node)
+        self.fail("LR201", f"'{unparse.expr(node)}' cannot be used here", node)
         return Val("None", True, "unknown")
 
     def utc_literal(self, moment: datetime | date) -> datetime:
@@ -677,7 +678,7 @@ class Generator:
                 return Val(repr(name), False, "name")
         sym = self.rs.resolve(node)
         if sym is None:
-            self.fail(f"'{node.name}' is not defined", node)
+            self.fail("LR101", f"'{node.name}' is not defined", node)
             return Val("None", True, "unknown")
         if sym.kind == FIELD:
             f = self.rs.fields[sym.name]
@@ -713,9 +714,9 @@ class Generator:
         if sym.kind == ROUTE:
             return Val(ROUTE_KEY, False, "route")
         if sym.kind == EVENT_PROPERTY:
-            self.fail(f"'{node.name}' is a property of each event; use sum({node.name})", node)
+            self.fail("LR205", f"'{node.name}' is a property of each event; use sum({node.name})", node)
             return Val("None", True, "unknown")
-        self.fail(f"'{node.name}' is a {sym.kind}, not a value", node)
+        self.fail("LR209", f"'{node.name}' is a {sym.kind}, not a value", node)
         return Val("None", True, "unknown")
 
     def score_local(self, name: str) -> str:
@@ -745,7 +746,7 @@ class Generator:
 
     def total(self, node: ast.Sum) -> str:
         if len(node.target.parts) != 2 or node.target.parts[0] not in self.rs.events:
-            self.fail(f"'{node.target.name}' is not a property of an event", node)
+            self.fail("LR101", f"'{node.target.name}' is not a property of an event", node)
             return "0"
         event, prop = node.target.parts
         key = ("sum", event, prop, _dkey(node.window))
@@ -813,9 +814,9 @@ class Generator:
                     return _known(Code(value.code))
                 return Cond(Code(f"{value.code} is not None and bool({value.code})", _AND),
                             Code(f"{value.code} is not None and not {value.code}", _AND), True)
-            self.fail(f"'{unparse.expr(node.value)}' is not a yes-or-no value", node)
+            self.fail("LR209", f"'{unparse.expr(node.value)}' is not a yes-or-no value", node)
             return _known(FALSE)
-        self.fail("this condition cannot be evaluated", node)
+        self.fail("LR209", "this condition cannot be evaluated", node)
         return _known(FALSE)
 
     def instant(self, val: Val) -> Val:
@@ -840,7 +841,7 @@ class Generator:
         if left.kind == "bool" and right.kind == "bool" and not right.nullable:
             want = right.code == "True"
             if op not in ("==", "!="):
-                self.fail("yes-or-no values can only be compared with == or !=", node)
+                self.fail("LR214", "yes-or-no values can only be compared with == or !=", node)
             if op == "!=":
                 want = not want
             truth = Cond(Code(f"{left.code} is not None and bool({left.code})", _AND),
@@ -882,10 +883,10 @@ class Generator:
         elif left.kind == "enum":
             ladder = [m.name for m in self.rs.fields[left.of].type.members]
         else:
-            self.fail(f"routes have no order: use == or != with '{name}'", node)
+            self.fail("LR214", f"routes have no order: use == or != with '{name}'", node)
             return _known(FALSE)
         if name not in ladder:
-            self.fail(f"'{name}' has no place in the order of {left.of or left.kind}", node)
+            self.fail("LR214", f"'{name}' has no place in the order of {left.of or left.kind}", node)
             return _known(FALSE)
         i = ladder.index(name)
         chosen = {"<": ladder[:i], "<=": ladder[:i + 1], ">": ladder[i + 1:],
@@ -913,7 +914,7 @@ class Generator:
         if isinstance(options, ast.Ref):
             listed = self.rs.lists.get(options.name)
             if listed is None:
-                self.fail(f"'{options.name}' is not a list", options)
+                self.fail("LR104", f"'{options.name}' is not a list", options)
                 return _known(FALSE)
             options = listed.items
         items: list[str] = []
@@ -921,7 +922,7 @@ class Generator:
             if isinstance(item, ast.Ref) and len(item.parts) == 1:
                 item_val = self.value(item, value)
                 if item_val.kind != "name":
-                    self.fail(f"'{item.name}' cannot be listed here", item)
+                    self.fail("LR201", f"'{item.name}' cannot be listed here", item)
                     continue
                 code = item_val.code
             elif isinstance(item, ast.String):
@@ -932,7 +933,7 @@ class Generator:
             elif isinstance(item, (ast.DateLit, ast.DateTimeLit)):
                 code = self.value(item).code
             else:
-                self.fail(f"'{unparse.expr(item)}' cannot be listed here", item)
+                self.fail("LR201", f"'{unparse.expr(item)}' cannot be listed here", item)
                 continue
             if code not in items:
                 items.append(code)
@@ -955,12 +956,12 @@ class Generator:
         value = self.value(node.value)
         if node.op == "matches":
             if not isinstance(node.operand, ast.String):
-                self.fail("`matches` needs a pattern in double quotes", node)
+                self.fail("LR207", "`matches` needs a pattern in double quotes", node)
                 return _known(FALSE)
             pattern = node.operand.value
             problem = check_pattern(pattern)
             if problem:
-                self.fail(problem, node.operand, "simplify the pattern")
+                self.fail("LR207", problem, node.operand, "simplify the pattern")
                 return _known(FALSE)
             if pattern not in self.patterns:
                 self.patterns[pattern] = f"PATTERN_{len(self.patterns) + 1}"
@@ -1217,10 +1218,10 @@ class Generator:
         # per unit: floor(value / unit) x points, never decayed
         value = self.value(node.field)
         if value.kind not in ("int", "number", "money", "unknown"):
-            self.fail(f"'{node.field.name}' is not a number", node.field)
+            self.fail("LR205", f"'{node.field.name}' is not a number", node.field)
         unit = node.unit.value
         if unit == 0:
-            self.fail("the unit of a per rule cannot be 0", node.unit)
+            self.fail("LR213", "the unit of a per rule cannot be 0", node.unit)
             unit = Decimal(1)
         v = value.code
         if unit == unit.to_integral_value():
@@ -1332,7 +1333,7 @@ class Generator:
         if isinstance(node, ast.Ref):
             val = self.value(node)
             if val.kind not in ("number", "int", "money"):
-                self.fail(f"'{node.name}' is not a number", node)
+                self.fail("LR205", f"'{node.name}' is not a number", node)
             code = val.code
             if val.kind in ("number", "money") and node.parts[0] in self.rs.fields:
                 self.helpers.add("_number")
@@ -1361,7 +1362,7 @@ class Generator:
                     "nullables": left["nullables"] + [n for n in right["nullables"]
                                                       if n not in left["nullables"]],
                     "divides": divides}
-        self.fail(f"'{unparse.expr(node)}' cannot be used in a calculation", node)
+        self.fail("LR205", f"'{unparse.expr(node)}' cannot be used in a calculation", node)
         return {"code": "0", "prec": 3, "integral": True, "nullable": False, "nullables": [],
                 "divides": False}
 
@@ -1384,7 +1385,7 @@ class Generator:
             else:
                 if isinstance(row, ast.BandRow):
                     if by is None:
-                        self.fail("a band needs the grade to say `by` what it grades", row)
+                        self.fail("LR307", "a band needs the grade to say `by` what it grades", row)
                         c = _known(FALSE)
                     else:
                         threshold = self.value(row.threshold, by)
@@ -1410,7 +1411,7 @@ class Generator:
 
     def quantile_grade(self, w: Writer, node: ast.Grade, local: str) -> None:
         if node.by is None:
-            self.fail("a quantile grade needs `by` a value", node)
+            self.fail("LR307", "a quantile grade needs `by` a value", node)
             return
         by = self.value(node.by)
         value = self.ident(("grade value", node.name), f"value_{node.name}")
@@ -2116,7 +2117,8 @@ def probe_source(rs: Ruleset, conditions) -> tuple[str, list]:
     atomic test inside `conditions` (the leaves under and/or/not) through the same compiler as
     the evaluator. `values` holds what evaluation produced (the dict of `evaluate`, plus
     criteria as 'qualification.criterion'). `results[i]` is True/False/None for atom i and
-    `seen[i]` the values that atom read. Returns the source and the atoms, in order."""
+    `seen[i]` the values that atom read. Returns the source and, in order, each atom with the
+    names (as the rules write them) of the values it reads."""
     g = Generator(rs)
     g.function(explain=False)
     g.explain = False
@@ -2125,11 +2127,11 @@ def probe_source(rs: Ruleset, conditions) -> tuple[str, list]:
     for cond in conditions:
         for atom in _atoms(cond):
             c = g.cond(atom)
-            seen = [v for v in _read_by(g, atom) if v is not None]
-            atoms.append(atom)
+            read = [(name, code) for name, code in _read_by(g, atom) if code is not None]
+            atoms.append((atom, [name for name, _ in read]))
             body.comment(unparse.cond(atom))
             body.line(f"results.append({g.three(c)})")
-            body.line(f"seen.append({_codes(seen)})")
+            body.line(f"seen.append({_codes([code for _, code in read])})")
     w = Writer(0)
     w.line("def probe(lead, events, as_of, values):")
     with w.indent():
@@ -2138,6 +2140,8 @@ def probe_source(rs: Ruleset, conditions) -> tuple[str, list]:
             name = _value_key(key)
             if name is not None:
                 w.line(f"{local} = values.get({name!r})")
+        for name in (STAGE_KEY, ROUTE_KEY):
+            w.line(f"{name} = values.get({name!r})")
         w.line("results = []")
         w.line("seen = []")
     w.extend(body)
@@ -2154,13 +2158,13 @@ def _atoms(cond) -> list:
     return [cond]
 
 
-def _read_by(g: Generator, atom) -> list[str | None]:
-    """The expressions of the values an atomic test reads (for "it saw ...")."""
-    def val(node, context=None):
+def _read_by(g: Generator, atom) -> list[tuple[str, str | None]]:
+    """The values an atomic test reads, as (how the rules write it, expression)."""
+    def val(node, context=None) -> tuple[str, str | None]:
         if isinstance(node, (ast.Ref, ast.Count, ast.Sum, ast.DaysSince)):
             v = g.value(node, context)
-            return None if v.kind == "name" else v.code
-        return None
+            return unparse.expr(node), (None if v.kind == "name" else v.code)
+        return "", None
     if isinstance(atom, ast.Compare):
         left = g.value(atom.left)
         return [val(atom.left), val(atom.right, left)]
@@ -2171,7 +2175,7 @@ def _read_by(g: Generator, atom) -> list[str | None]:
     if isinstance(atom, ast.TextTest):
         return [val(atom.value), val(atom.operand)]
     if isinstance(atom, ast.Within):
-        return [g.last_of(atom.event)]
+        return [(f"the latest {atom.event}", g.last_of(atom.event))]
     return []
 
 

@@ -1,0 +1,91 @@
+"""`leadrules explain RULES LEAD.json`: how one lead was scored, in plain words (or JSON)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from leadrules.cli import PROBLEMS, USAGE
+
+
+@click.command("explain")
+@click.argument("rules", type=click.Path(dir_okay=False))
+@click.argument("lead_file", metavar="LEAD.json", type=click.Path(dir_okay=False))
+@click.option("--as-of", "as_of", metavar="T",
+              help="The instant to evaluate at (default: now), e.g. 2027-03-01T10:00.")
+@click.option("--why-not", "why_not", metavar="STAGE|GRADE",
+              help="Say why the lead is not at this stage, or not graded this "
+                   "(a row name such as hot, or grade.row such as fit_grade.A).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text for people, json for programs.")
+def command(rules: str, lead_file: str, as_of: str | None, why_not: str | None,
+            fmt: str) -> None:
+    """Explain, point by point, how one lead was scored.
+
+    LEAD.json holds the lead's fields (by field name or by export column; enum values as the
+    export spells them or by member name) and, optionally, an `events` array of
+    {"type": ..., "at": ..., properties...}.
+    """
+    from leadrules import explain
+    from leadrules.commands.common import load_checked
+    from leadrules.engine import (
+        RulesError,
+        coerce_events,
+        coerce_lead,
+        from_ruleset,
+        parse_as_of,
+        plain,
+    )
+
+    def fail(message: str, code: int = PROBLEMS) -> None:
+        click.echo(f"error: {message}", err=True)
+        raise SystemExit(code)
+
+    rs = load_checked(rules)
+    path = Path(lead_file)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        fail(f"the lead file '{lead_file}' does not exist", USAGE)
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"the lead file '{lead_file}' cannot be read ({exc})")
+    except json.JSONDecodeError as exc:
+        fail(f"{lead_file}:{exc.lineno}:{exc.colno}: this is not valid JSON ({exc.msg})")
+    if not isinstance(record, dict):
+        fail(f"{lead_file}: expected one lead, an object such as "
+             '{"email": "anne@acme.fr", "company_size": 200}')
+    try:
+        moment = parse_as_of(as_of, rs)
+    except ValueError as exc:
+        fail(f"--as-of: {exc}", USAGE)
+    lead, problems = coerce_lead(rs, record, lead_file)
+    events, event_problems = coerce_events(rs, record.get("events"), f"{lead_file}: events")
+    problems += event_problems
+    for problem in problems:
+        click.echo(f"warning: {problem} (taken as missing)", err=True)
+    try:
+        engine = from_ruleset(rs)
+    except RulesError as exc:
+        from leadrules.output import format_text
+
+        click.echo(format_text(exc.diagnostics, colour=sys.stderr.isatty()), err=True)
+        raise SystemExit(PROBLEMS) from None
+    ev = explain.evaluate(engine, lead, events, moment)
+    answer = explain.why_not(ev, why_not) if why_not else None
+    if fmt == "json":
+        data = {"result": ev.result.model_dump(mode="json"),
+                "problems": problems}
+        if answer is not None:
+            data["why_not"] = answer.as_json()
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=plain))
+    else:
+        click.echo(explain.breakdown(ev))
+        if answer is not None:
+            click.echo("")
+            click.echo(f"Why not {why_not}?")
+            click.echo(answer.text)
+    if answer is not None and answer.kind == "unknown":
+        raise SystemExit(USAGE)
