@@ -166,9 +166,9 @@ route hot when s > 15
 route cold otherwise
 """, tmp_path, monkeypatch)
     found = {(d.code, d.span.line) for d in rs.diagnostics}
-    assert ("LR401", 15) in found  # s >= 25, s is at most 20
-    assert ("LR402", 16) in found  # between -5 and 30 always holds
-    assert not any(line == 18 for _, line in found)  # s > 15 can go either way
+    assert ("LR401", 16) in found  # s >= 25, s is at most 20
+    assert ("LR402", 17) in found  # between -5 and 30 always holds
+    assert not any(line == 19 for _, line in found)  # s > 15 can go either way
 
 
 # ----------------------------------------------------------------------------- details
@@ -261,7 +261,8 @@ stages {
 
 
 def test_warnings_have_the_warning_severity(tmp_path, monkeypatch) -> None:
-    rs = diagnose(HEADER + "list unused = {\"a\"}\n", tmp_path, monkeypatch)
+    rs = diagnose(HEADER + "list unused = {\"a\"}\nscore s {\n    +1 per visit\n}\n", tmp_path,
+                  monkeypatch)
     assert [(d.code, d.severity) for d in rs.diagnostics] == [("LR702", WARNING)]
     assert rs.ok
 
