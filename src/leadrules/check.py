@@ -1023,7 +1023,11 @@ def check_definitions(rs: Ruleset) -> list[Diagnostic]:
     out: list[Diagnostic] = []
 
     def type_spec(spec: ast.TypeSpec, owner: str) -> None:
-        if spec.name not in _TYPES:
+        if spec.name in ("from", "key", "missing"):
+            out.append(error("LR105", f"'{owner}' has no type", spec.span,
+                             f"write the type before `{spec.name}`: int, number, money, text, "
+                             "bool, date, datetime or enum(…)"))
+        elif spec.name not in _TYPES:
             alias = _TYPE_ALIASES.get(spec.name.lower())
             hint = (f"did you mean '{alias}'?" if alias else did_you_mean(spec.name, _TYPES)) \
                 or "types are int, number, money, text, bool, date, datetime and enum(…)"
