@@ -110,7 +110,7 @@ class Plan:
         line = self.stage(stage)
         if line is None:
             return None
-        return line.per_year / 12 * _months_covered(start, end)
+        return line.per_year / 12 * months_covered(start, end)
 
 
 def build(rs: Ruleset, period: str = "month") -> Plan:
@@ -259,7 +259,7 @@ def _label(d: date, period: str) -> str:
     return str(d.year)
 
 
-def _months_covered(start: date, end: date) -> Decimal:
+def months_covered(start: date, end: date) -> Decimal:
     """How many months the days from `start` to `end` make, each month counting its own days."""
     total = Decimal(0)
     cursor = start.replace(day=1)

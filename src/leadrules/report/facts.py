@@ -1,0 +1,144 @@
+"""Typed leads + their activities + the evaluator -> one `LeadFacts` per lead: its evaluated stage,
+grades and scores, the stages it reached and when it entered each, its channel, its outcome.
+
+Everything the report measures is computed from these facts, so that the per-lead CSV and the
+aggregated tables can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from leadrules import ast, data, sla
+from leadrules.model import Ruleset
+from leadrules.report.activities import normalise_type
+
+DISQUALIFIED = "disqualified"
+# Activity types, besides the stage's own name, that say a lead became a customer.
+CUSTOMER_TYPES = frozenset({"customer", "won", "closed_won", "deal_won"})
+
+
+@dataclass(slots=True)
+class Evaluated:
+    """What the rules say of one lead at the report's as-of instant."""
+
+    stage: str | None
+    grades: dict[str, str | None]
+    scores: dict[str, Decimal | None]
+    conditions: tuple[bool | None, ...] = ()  # one per SLA condition, in `Ladder.conditions`
+
+
+# lead, its events, as of, the SLA conditions to test -> what the rules say of it
+Evaluate = Callable[[dict, list, datetime, tuple], Evaluated]
+
+
+@dataclass(slots=True)
+class LeadFacts:
+    key: str
+    row: int
+    channel: str | None
+    evaluated: Evaluated
+    entered: dict[str, datetime]  # stage -> instant (UTC) it was entered, where known
+    reached: int  # index in the ladder of the furthest stage reached, -1 for none
+    activities: list[tuple[datetime, str]]  # (instant in UTC, normalised type), in time order
+    outcome: bool | None = None
+    revenue: Decimal | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def has_reached(self, ladder_index: int) -> bool:
+        return self.reached >= ladder_index
+
+    @property
+    def first_entry(self) -> datetime | None:
+        return min(self.entered.values()) if self.entered else None
+
+
+@dataclass(frozen=True, slots=True)
+class Ladder:
+    """The stages the report follows: the rules' ladder, then `customer` when the ladder does not
+    end with it; where each stage's entry instant comes from; the conditions the sales SLA
+    tests per lead."""
+
+    stages: tuple[str, ...]
+    labels: dict[str, str]
+    entered_at: dict[str, str]  # stage -> lead field giving its entry instant
+    conditions: tuple[ast.Cond, ...]
+
+    def index(self, stage: str) -> int:
+        return self.stages.index(stage) if stage in self.stages else -1
+
+
+def ladder_of(rs: Ruleset) -> Ladder:
+    stages = list(rs.stage_names)
+    if sla.CUSTOMER not in stages:
+        stages.append(sla.CUSTOMER)
+    labels = {s.name: s.label or s.name for s in rs.stages}
+    labels.setdefault(sla.CUSTOMER, "Customer")
+    entered = {s.name: s.entered_at.name for s in rs.stages if s.entered_at is not None}
+    sales = rs.sla_sales
+    conditions = tuple(ft.cond for ft in sales.of(ast.FirstTouch) if ft.cond is not None) \
+        if sales else ()
+    return Ladder(tuple(stages), labels, entered, conditions)
+
+
+def as_utc(value: Any, zone: ZoneInfo) -> datetime | None:
+    """A typed date or date-time field as an instant in UTC (a date is its local midnight)."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), zone).astimezone(UTC)
+    return None
+
+
+def events_for(lead: dict, activities: list, event_names: dict[str, str],
+               zone: ZoneInfo) -> list:
+    """The lead's events for scoring: those of its JSON record, and its activities whose type
+    is an event of the rules (`event_names` maps normalised activity types to event names)."""
+    events = list(lead.get(data.EVENTS_KEY) or ())
+    for at, kind in activities:
+        name = event_names.get(kind)
+        if name is not None:
+            events.append(data.Event(name, at.astimezone(zone), {}))
+    return events
+
+
+def lead_facts(rs: Ruleset, ladder: Ladder, row: int, lead: dict, activities: list,
+               events: list, evaluate: Evaluate, as_of: datetime, zone: ZoneInfo,
+               channel_field: str | None) -> LeadFacts:
+    """The facts of one lead, evaluated by `evaluate` at `as_of` with `events`."""
+    key_field = rs.key
+    key_value = lead.get(key_field.name) if key_field else None
+    key = "" if key_value is None else str(key_value)
+    evaluated = evaluate(lead, events, as_of, ladder.conditions)
+
+    entered: dict[str, datetime] = {}
+    for stage, field_name in ladder.entered_at.items():
+        instant = as_utc(lead.get(field_name), zone)
+        if instant is not None:
+            entered[stage] = instant
+    stage_set = set(ladder.stages)
+    for at, kind in activities:
+        stage = sla.CUSTOMER if kind in CUSTOMER_TYPES else kind
+        if stage in stage_set and stage not in entered and stage not in ladder.entered_at:
+            entered[stage] = at
+    reached = max((ladder.index(s) for s in entered), default=-1)
+    if evaluated.stage and evaluated.stage != DISQUALIFIED:
+        reached = max(reached, ladder.index(evaluated.stage))
+    channel = lead.get(channel_field) if channel_field else None
+    return LeadFacts(key, row, None if channel is None else str(channel), evaluated, entered,
+                     reached, activities)
+
+
+def event_name_map(rs: Ruleset, types) -> dict[str, str]:
+    """Normalised activity types (as found in the log) -> the event of the rules they are."""
+    loose = {}
+    for name, event in rs.events.items():
+        for spelling in (name, event.label or ""):
+            if spelling:
+                loose.setdefault(normalise_type(spelling), name)
+    return {t: loose[t] for t in types if t in loose}
