@@ -761,8 +761,8 @@ class Printer:
             while first.leading and first.leading[0] is BLANK:
                 first.leading.pop(0)
         tail = _trim_tail(node.tail, leading=not node.children)
-        if not node.children and not tail and node.head_comment is None:
-            return [_with_comment(head[:-1] + "{}", node.close_comment)]
+        if not node.children and not tail and None in (node.head_comment, node.close_comment):
+            return [_with_comment(head[:-1] + "{}", node.head_comment or node.close_comment)]
         lines = [_with_comment(head, node.head_comment)]
         section: list[Node] = []
         for child in node.children:

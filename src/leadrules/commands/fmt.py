@@ -72,7 +72,13 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
         click.echo("error: '-' (standard input) cannot be combined with other paths.", err=True)
         raise SystemExit(USAGE)
     if "-" in paths:
-        text = click.get_text_stream("stdin", encoding="utf-8").read()
+        stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
+        try:
+            text = stdin.read().decode("utf-8") if stdin is not None else sys.stdin.read()
+        except UnicodeDecodeError as exc:
+            click.echo(f"<stdin>: not formatted: byte {exc.start + 1} is not UTF-8 text.",
+                       err=True)
+            raise SystemExit(PROBLEMS) from None
         try:
             formatted = format_source(text, "<stdin>")
         except FormatError as exc:
