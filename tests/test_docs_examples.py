@@ -17,6 +17,7 @@ import pytest
 from leadrules.check import check
 from leadrules.diagnostics import ERROR
 from leadrules.syntax import TOP_LEVEL, parse_condition
+from leadrules.testing import run_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "language.md"
@@ -123,6 +124,8 @@ def test_the_pieces_of_the_agreement_check_without_errors(tmp_path):
     agreement = running_agreement()
     rs = check(tmp_path / "language-examples.leadrules", agreement.text)
     assert agreement.errors(rs) == []
+    # The reference design's SLA example deliberately promises less than the target needs.
+    assert [d.code for d in rs.diagnostics if "89" in d.message] == ["LR605"]
     # Every piece was read: its definitions are in the checked ruleset.
     assert {"icp", "excluded", "large_account"} <= set(rs.segments)
     assert {"fit", "engagement", "total", "intent"} <= set(rs.scores)
@@ -135,13 +138,22 @@ def test_the_pieces_of_the_agreement_check_without_errors(tmp_path):
     assert len(rs.tests) == 2
 
 
+def test_the_tests_of_the_agreement_pass(tmp_path):
+    agreement = running_agreement()
+    rs = check(tmp_path / "language-examples.leadrules", agreement.text)
+    failures = run_tests(rs)
+    rs.diagnostics = failures
+    assert agreement.errors(rs) == []
+
+
 @pytest.mark.parametrize("block", FILES, ids=[b.file_name for b in FILES])
 def test_each_file_of_the_page_checks_without_errors(block, tmp_path):
     for other in FILES:
         (tmp_path / other.file_name).write_text(other.text, encoding="utf-8")
     rs = check(tmp_path / block.file_name)
+    found = rs.diagnostics + run_tests(rs)
     errors = [f"docs/language.md:{block.line + d.span.line - 1}: {d.code} {d.message}"
-              for d in rs.diagnostics if d.severity == ERROR]
+              for d in found if d.severity == ERROR]
     assert errors == []
 
 

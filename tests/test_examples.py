@@ -12,6 +12,7 @@ import pytest
 from leadrules import ast
 from leadrules.check import check
 from leadrules.diagnostics import ERROR
+from leadrules.testing import run_tests
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"
@@ -33,6 +34,13 @@ def test_each_example_checks_without_errors(path):
     rs = check(path)
     errors = [f"{d.span}: {d.code} {d.message}" for d in rs.diagnostics if d.severity == ERROR]
     assert errors == []
+
+
+@pytest.mark.parametrize("name", ["acme.leadrules", "acme-en.leadrules", "xeducation.leadrules"])
+def test_the_tests_written_in_each_example_pass(name):
+    rs = check(RULES / name)
+    assert len(rs.tests) >= 3
+    assert [f"{d.span}: {d.message}" for d in run_tests(rs)] == []
 
 
 def _has(kind, test=lambda node: True):
