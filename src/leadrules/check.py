@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal, localcontext
 from pathlib import Path
 
 from leadrules import ast, reach
@@ -277,10 +277,14 @@ def _items(rs: Ruleset, kind: type) -> list:
 
 def _num(value: Decimal, places: int | None = None) -> str:
     """`2 400 000`, `1 066.7`: the way the agreement writes figures."""
-    if places is None:
-        places = 0 if value == value.to_integral_value() else 2
-    q = round(value, places)
-    text = f"{abs(q):,.{places}f}".replace(",", " ")
+    if not value.is_finite():
+        return "∞" if value > 0 else "-∞" if value < 0 else "?"
+    with localcontext() as ctx:
+        ctx.prec = max(28, value.adjusted() + 5)
+        if places is None:
+            places = 0 if value == value.to_integral_value() else 2
+        q = round(value, places)
+        text = f"{abs(q):,.{places}f}".replace(",", " ")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return ("-" if q < 0 else "") + text
@@ -1458,7 +1462,8 @@ def check_qualifications(rs: Ruleset) -> list[Diagnostic]:
                 "LR118", f"`require {_num(q.require.value)} of {_num(q.of.value)}`, but the "
                 f"qualification has {n} criteria", q.of.span,
                 f"write `require {_num(q.require.value)} of {n}`"))
-        if not 1 <= q.require.value <= n or q.require.value != int(q.require.value):
+        if not 1 <= q.require.value <= n or \
+                q.require.value != q.require.value.to_integral_value():
             out.append(error(
                 "LR118", f"a lead cannot meet {_num(q.require.value)} of {n} criteria",
                 q.require.span, f"require a whole number from 1 to {n}"))
@@ -1709,6 +1714,8 @@ def _commitments(rs: Ruleset, sla: ast.Sla, funnel) -> list[Diagnostic]:
         if d.count.value >= c.needed:
             continue
         need = funnel.stage(d.stage)
+        # Written from the Decimal: an int of thousands of digits cannot be turned into text.
+        needed = _num(need.per(d.period).to_integral_value(rounding=ROUND_CEILING))
         word = _stage_word(d.stage)
         per_target = "" if target.period == "year" else \
             f" per {target.period} × {PERIODS_PER_YEAR[target.period]}"
@@ -1726,15 +1733,15 @@ def _commitments(rs: Ruleset, sla: ast.Sla, funnel) -> list[Diagnostic]:
         if rates:
             product = rates[0] if len(rates) == 1 else "(" + " × ".join(rates) + ")"
             parts.append(f"{_num(customers, 1)} ÷ {product} = {yearly}"
-                         + ("" if d.period == "year" else f", {c.needed} per {d.period}"))
+                         + ("" if d.period == "year" else f", {needed} per {d.period}"))
         elif d.period != "year":
-            parts[-1] += f", {c.needed} per {d.period}"
+            parts[-1] += f", {needed} per {d.period}"
         out.append(warning(
             "LR605", f"the commitment of {_num(d.count.value)} {_stage_word(d.stage, d.count.value)}"
-            f" per {d.period} is below the {c.needed} per {d.period} the revenue target requires ("
+            f" per {d.period} is below the {needed} per {d.period} the revenue target requires ("
             + "; ".join(parts) + ")", d.span,
-            f"write `deliver at least {c.needed} {d.stage} per {d.period}`, or revise the "
-            "target, the share, the deal size or the conversion rates"))
+            f"write `deliver at least {needed.replace(' ', '_')} {d.stage} per {d.period}`, "
+            "or revise the target, the share, the deal size or the conversion rates"))
     return out
 
 

@@ -8,7 +8,7 @@ of intervals with open or closed ends; grade bands carve the range of their valu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, localcontext
 
 from leadrules import ast
 
@@ -19,6 +19,10 @@ CENT = Decimal("0.01")
 UNBOUNDED = (NINF, INF)
 
 Interval = tuple[Decimal, Decimal]
+
+# Ranges are computed without traps: a figure too large to hold becomes infinite (a score of
+# 10^1000000 points is unbounded for every practical purpose) instead of stopping the check.
+_CONTEXT = Context(prec=60, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[])
 
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
@@ -66,8 +70,16 @@ def clamp(a: Interval, bounds: ast.Bounds) -> Interval:
 
 
 def rounded(a: Interval) -> Interval:
-    """Both ends rounded to the cent, half away from zero, as scores are."""
-    return tuple(v if v.is_infinite() else v.quantize(CENT, rounding=ROUND_HALF_UP) for v in a)
+    """Both ends rounded to the cent, half away from zero, as scores are (ends too long to
+    round are kept as they are)."""
+    return tuple(v if v.is_infinite() or v.adjusted() > 40 else
+                 v.quantize(CENT, rounding=ROUND_HALF_UP) for v in a)
+
+
+def _sane(a: Interval) -> Interval:
+    """An interval whose ends are numbers: what the arithmetic could not tell is unbounded."""
+    lo, hi = a
+    return (NINF if lo.is_nan() else lo, INF if hi.is_nan() else hi)
 
 
 def _floor_div(value: Decimal, unit: Decimal) -> Decimal:
@@ -102,8 +114,13 @@ def rule_interval(rule: ast.Rule, value_of) -> Interval:
 def score_interval(score: ast.Score | ast.DerivedScore, value_of) -> Interval:
     """The lowest and highest value `score` can take; `value_of(ref)` gives the interval of a
     value a rule or an expression reads (None when it is not a number with a known range)."""
+    with localcontext(_CONTEXT):
+        return _sane(rounded(_score_interval(score, value_of)))
+
+
+def _score_interval(score: ast.Score | ast.DerivedScore, value_of) -> Interval:
     if isinstance(score, ast.DerivedScore):
-        return rounded(clamp(expr_interval(score.expr, value_of), score.bounds))
+        return clamp(expr_interval(score.expr, value_of), score.bounds)
     total = point(ZERO)
     for item in score.items:
         if isinstance(item, ast.Group):
@@ -113,7 +130,7 @@ def score_interval(score: ast.Score | ast.DerivedScore, value_of) -> Interval:
             total = add(total, clamp(group, item.bounds))
         else:
             total = add(total, rule_interval(item, value_of))
-    return rounded(clamp(total, score.bounds))
+    return clamp(total, score.bounds)
 
 
 def expr_interval(expr: ast.Expr, value_of) -> Interval:

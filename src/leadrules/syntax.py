@@ -352,7 +352,7 @@ def _curated_states() -> dict[tuple[int, str], tuple[str, str | None]]:
 
 def _describe(exc, chunk: str, path: str, offset: int) -> Diagnostic:
     """A Lark error in the words of a marketing-ops reader."""
-    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken, VisitError
 
     line = getattr(exc, "line", 1) or 1
     col = getattr(exc, "column", 1) or 1
@@ -373,11 +373,43 @@ def _describe(exc, chunk: str, path: str, offset: int) -> Diagnostic:
         message, hint = _explain_char(char, chunk, exc.pos_in_stream, expected)
     elif isinstance(exc, UnexpectedEOF):
         message, hint = "the file ends in the middle of a statement", _expected_hint(expected)
+    elif isinstance(exc, VisitError):
+        line, col, width, message, hint = _explain_value(exc, chunk)
     else:
         message, hint = "this line cannot be read", None
     span = ast.Span(path, line + offset, col, line + offset, col + width)
     code = "LR002" if isinstance(exc, UnexpectedCharacters) else "LR001"
     return error(code, message, span, hint)
+
+
+def _explain_value(exc, chunk: str) -> tuple[int, int, int, str, str | None]:
+    """A literal the grammar accepts but that means nothing: a date such as 2027-02-30."""
+    from lark import Token
+
+    obj = exc.obj
+    tokens = [obj] if isinstance(obj, Token) else [
+        c for c in getattr(obj, "children", ()) if isinstance(c, Token)]
+    token = next((t for t in tokens if not _is_instant(str(t))), tokens[0] if tokens else None)
+    meta = getattr(obj, "meta", None)
+    line = getattr(token, "line", None) or getattr(meta, "line", 1)
+    col = getattr(token, "column", None) or getattr(meta, "column", 1)
+    text = str(token) if token is not None else ""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}(T.*)?", text):
+        what = "date and time" if "T" in text else "date"
+        return (line, col, len(text), f"'{text}' is not a {what} of the calendar",
+                "write an existing date, year-month-day: 2027-02-28" if what == "date" else
+                "write an existing date and time: 2027-02-28T09:30")
+    return line, col, max(1, len(text)), "this value cannot be read", None
+
+
+def _is_instant(text: str) -> bool:
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _describe_token(token) -> str:
