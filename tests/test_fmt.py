@@ -396,3 +396,18 @@ def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
 def test_example_rules_are_formatted() -> None:
     result = run("--check", str(RULES))
     assert result.exit_code == 0, result.output
+
+
+def test_a_layout_that_would_change_the_meaning_is_never_written(tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    from leadrules import fmt
+
+    monkeypatch.setattr(fmt.Printer, "module", lambda self: "segment s {\n    b\n}\n")
+    path = tmp_path / "a.leadrules"
+    path.write_text(MESSY, encoding="utf-8")
+    with pytest.raises(FormatError):
+        format_source(MESSY)
+    result = run(str(path))
+    assert result.exit_code == 1
+    assert "would not have meant exactly the same" in result.output
+    assert path.read_text(encoding="utf-8") == MESSY

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from leadrules import ast
-from leadrules.diagnostics import Diagnostic, error
+from leadrules.diagnostics import Diagnostic
 
 WIDTH = 120          # lines are wrapped past this column where the language allows it
 INDENT = "    "
@@ -25,10 +25,11 @@ LONG_RULE = 60       # a longer score rule does not push the label column of its
 
 
 class FormatError(Exception):
-    """The file cannot be formatted; `diagnostics` says why (syntax errors, most often)."""
+    """The file cannot be formatted: its syntax errors are in `diagnostics`. With no
+    diagnostics, the message says why (a layout that would change the meaning: a bug)."""
 
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__("; ".join(d.message for d in diagnostics))
+    def __init__(self, diagnostics: list[Diagnostic], message: str = "") -> None:
+        super().__init__(message or "; ".join(d.message for d in diagnostics))
         self.diagnostics = diagnostics
 
 
@@ -56,10 +57,9 @@ def _verify(module: ast.Module, printed: str, path: str) -> None:
     before = sorted(c.text for c in module.comments)
     after = sorted(c.text for c in again.comments)
     if diagnostics or again.items != module.items or before != after:
-        raise FormatError([error(
-            "LR090", "this file could not be laid out without changing its meaning, so it was "
-            "left as it is", ast.Span(path, 1, 1, 1, 1),
-            "please report this file to the leadrules maintainers")])
+        raise FormatError([], f"{path}: left as it is: its new layout would not have meant "
+                              "exactly the same (a fault of leadrules fmt: please report it "
+                              "with this file)")
 
 
 # ============================================================================ documents
@@ -991,12 +991,12 @@ def _names(rows: list[Node], entered: list[Node], indent: str, out: dict) -> Non
 
 
 def _split_inner(node: Node) -> None:
-    """Comments found inside a statement: the last one stays at its end when it was written at
-    the end of a line; the others move to their own lines just above it."""
+    """Comments found inside a statement: one written at the end of its last line stays there;
+    the others move to their own lines just above it."""
     if node.is_block or not node.inner:
         return
     inner = sorted(node.inner, key=lambda c: c.line)
-    keep = inner[-1] if not inner[-1].own_line else None
+    keep = inner[-1] if not inner[-1].own_line and inner[-1].line == node.end else None
     moved = [c for c in inner if c is not keep]
     node.leading.extend(moved)
     node.inner = [keep] if keep is not None else []

@@ -66,7 +66,6 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     from standard input and write them formatted to standard output.
     """
     from leadrules.fmt import FormatError, format_source
-    from leadrules.output import format_text
 
     if "-" in paths and len(paths) > 1:
         click.echo("error: '-' (standard input) cannot be combined with other paths.", err=True)
@@ -82,9 +81,7 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
         try:
             formatted = format_source(text, "<stdin>")
         except FormatError as exc:
-            click.echo(format_text(exc.diagnostics, colour=sys.stderr.isatty(),
-                                   sources={"<stdin>": text.split("\n")}), err=True)
-            click.echo("<stdin>: not formatted: fix the error(s) above first.", err=True)
+            _report(exc, "<stdin>", text)
             raise SystemExit(PROBLEMS) from None
         if show_diff:
             click.echo(_diff(text, formatted, "<stdin>"), nl=False)
@@ -120,9 +117,7 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
         try:
             formatted = format_source(text, name)
         except FormatError as exc:
-            click.echo(format_text(exc.diagnostics, colour=sys.stderr.isatty(),
-                                   sources={name: text.split("\n")}), err=True)
-            click.echo(f"{name}: not formatted: fix the error(s) above first.", err=True)
+            _report(exc, name, text)
             failed.append(path)
             continue
         if formatted == text:
@@ -145,6 +140,17 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     if failed or (check and changed):
         raise SystemExit(PROBLEMS)
     raise SystemExit(OK)
+
+
+def _report(exc, name: str, text: str) -> None:
+    from leadrules.output import format_text
+
+    if not exc.diagnostics:
+        click.echo(str(exc), err=True)
+        return
+    click.echo(format_text(exc.diagnostics, colour=sys.stderr.isatty(),
+                           sources={name: text.split("\n")}), err=True)
+    click.echo(f"{name}: not formatted: fix the error(s) above first.", err=True)
 
 
 def _summary(total: int, changed: int, failed: int, dry: bool) -> str:
