@@ -16,6 +16,7 @@ from __future__ import annotations
 import keyword
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -276,15 +277,20 @@ def check_pattern(pattern: str) -> str | None:
     import re._constants as c
     import re._parser as sre_parse
 
-    try:
-        parsed = sre_parse.parse(pattern)
-    except re.error as exc:
-        return f"the pattern is not a valid regular expression ({exc.msg})"
     for bad, what in ((r"\p", "Unicode classes such as \\p{L}"), (r"\P", "Unicode classes"),
                       ("[[:", "classes such as [[:alpha:]]"), (r"\z", "\\z"), (r"\C", "\\C"),
                       (r"\Q", "\\Q…\\E")):
         if bad in pattern:
             return f"the pattern uses {what}, which the standalone evaluator cannot run"
+    try:
+        with warnings.catch_warnings():
+            # Python warns about syntax it may read differently one day: refuse it instead.
+            warnings.simplefilter("error")
+            parsed = sre_parse.parse(pattern)
+    except re.error as exc:
+        return f"the pattern is not a valid regular expression ({exc.msg})"
+    except Warning as exc:
+        return f"the pattern is ambiguous ({exc})"
 
     def walk(items, repeated: bool) -> str | None:
         for op, av in items:
@@ -967,8 +973,9 @@ class Generator:
                 self.patterns[pattern] = f"PATTERN_{len(self.patterns) + 1}"
             name = self.patterns[pattern]
             test = Code(f"{name}.search({value.code}) is not None")
+            inverse = Code(f"{name}.search({value.code}) is None")
             guards = [Code(f"{value.code} is not None")] if value.nullable else []
-            return Cond(_and([*guards, test]), _and([*guards, _not(test)]), value.nullable)
+            return Cond(_and([*guards, test]), _and([*guards, inverse]), value.nullable)
         folded = self.folded_value(value)
         operand = self.value(node.operand)
         guards = [Code(f"{folded} is not None")] if value.nullable else []
