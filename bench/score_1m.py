@@ -75,23 +75,23 @@ def main() -> None:
         command.append("--explain")
     timed = ["/usr/bin/time", "-v", *command] if os.path.exists("/usr/bin/time") else command
     print("command:", " ".join(command))
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     done = subprocess.run(timed, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"leadrules score failed ({done.returncode}):\n{done.stderr}")
-    peak_kb = None
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    if m:
-        peak_kb = int(m.group(1))
-    else:
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak_kb = int(m.group(1)) if m else usage.ru_maxrss
+    cpu = usage.ru_utime + usage.ru_stime
     summary = "\n".join(line for line in done.stderr.splitlines()
                         if not line.startswith("\t") and "Command being timed" not in line)
     print(summary)
     check(out, args.rows, args.format)
-    print(f"rows: {args.rows:,}  time: {seconds:.1f} s  throughput: "
-          f"{args.rows / seconds:,.0f} leads/s  peak memory: {peak_kb / 1024:.0f} MB")
+    print(f"rows: {args.rows:,}  wall time: {seconds:.1f} s ({args.rows / seconds:,.0f} leads/s)"
+          f"  CPU time: {cpu:.1f} s ({args.rows / cpu:,.0f} leads/s per core)"
+          f"  peak memory: {peak_kb / 1024:.0f} MB  load average before: {load:.1f}")
 
 
 def check(out: Path, rows: int, fmt: str) -> None:

@@ -343,3 +343,11 @@ def test_real_command_in_a_subprocess(files):
     assert len(read_csv(out)) == 4
     assert "Scored 4 of 4 leads" in done.stderr
     assert "\r" not in done.stderr  # no progress bar when standard error is not a terminal
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(files):
+    folder, rules, leads = files
+    out = folder / "scores.csv"
+    shown = run(rules, leads, "-o", out, "--as-of", AS_OF, "--progress")
+    assert "\rscoring [" in shown.stderr and "100 %" in shown.stderr
+    assert "\r" not in run(rules, leads, "-o", out, "--as-of", AS_OF).stderr

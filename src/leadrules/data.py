@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -529,7 +530,7 @@ class Typing:
         missing_exact = frozenset(missing)
         missing_loose = frozenset(normalise(m) for m in missing)
 
-        def convert(raw: Any) -> Any:
+        def read(raw: Any) -> Any:
             if raw is None or raw == "":
                 return None
             if isinstance(raw, str):
@@ -543,7 +544,36 @@ class Typing:
                 raise ValueProblem("is a list or an object, not a single value")
             return parse(raw)
 
+        # Export columns repeat their values (enums, flags, small numbers): the text of a cell
+        # is read once and remembered, up to MEMO_SIZE different texts per field. Typed values
+        # are immutable, so sharing them between leads is safe.
+        memo: dict[str, Any] = {}
+        limit = MEMO_SIZE
+
+        def convert(raw: Any) -> Any:
+            if raw.__class__ is not str:
+                return read(raw)
+            value = memo.get(raw, _UNSEEN)
+            if value is _UNSEEN:
+                try:
+                    value = read(raw)
+                except ValueProblem as exc:
+                    value = _Unreadable(str(exc))
+                if len(memo) < limit:
+                    memo[raw] = value
+            if value.__class__ is _Unreadable:
+                raise ValueProblem(value)
+            return value
+
         return convert
+
+
+MEMO_SIZE = 4096
+_UNSEEN = object()
+
+
+class _Unreadable(str):
+    """The remembered message of a cell text that does not fit its field."""
 
 
 def expected(spec: ast.TypeSpec, currency: str | None = None) -> str:
@@ -941,42 +971,66 @@ class LeadReader:
         return text + " Change the `from` of the key field, or export that column."
 
     def __iter__(self) -> Iterator[tuple[int, dict, list[Problem]]]:
-        plan = self.plan
-        missing = self.missing
-        unreadable = self.unreadable
+        present = [p for p in self.plan if p.read is not None]
+        absent = [p.name for p in self.plan if p.read is None]
+        names = [p.name for p in present]
+        converters = [p.convert for p in present]
+        columns = [p.column or p.name for p in present]
+        fetch = self._fetcher(present)
+        counts = [0] * len(present)
         path = self.source.path
         events_reader = self.events_reader if self.embedded_events else None
-        for row, record in self.source.records():
-            lead: dict[str, Any] = {}
-            problems: list[Problem] = []
-            for p in plan:
-                if p.read is None:
-                    lead[p.name] = None
-                    missing[p.name] += 1
-                    continue
-                raw = p.read(record)
-                try:
-                    value = p.convert(raw)
-                except ValueProblem as exc:
-                    problems.append(Problem(path, row, p.column or p.name, display_value(raw),
-                                            str(exc), p.name))
-                    unreadable[p.name] += 1
-                    value = None
-                else:
-                    if value is None:
-                        missing[p.name] += 1
-                lead[p.name] = value
-            if self.key_name is not None and lead[self.key_name] is None and not any(
-                    q.field == self.key_name for q in problems):
-                problems.append(Problem(path, row, self.key_column or self.key_name, "",
-                                        "is empty: every lead needs its key", self.key_name))
-            if events_reader is not None:
-                raw_events = record.get(EVENTS_KEY)
-                if raw_events is not None:
-                    events, event_problems = events_reader.from_json(raw_events, row)
-                    lead[EVENTS_KEY] = events
-                    problems.extend(event_problems)
-            yield row, lead, problems
+        key_name = self.key_name
+        rows = 0
+        blank = dict.fromkeys(absent)
+        try:
+            for row, record in self.source.records():
+                rows += 1
+                lead: dict[str, Any] = dict(blank)
+                problems: list[Problem] = []
+                i = 0
+                for raw in fetch(record):
+                    try:
+                        value = converters[i](raw)
+                    except ValueProblem as exc:
+                        problems.append(Problem(path, row, columns[i], display_value(raw),
+                                                str(exc), names[i]))
+                        self.unreadable[names[i]] += 1
+                        value = None
+                    else:
+                        if value is None:
+                            counts[i] += 1
+                    lead[names[i]] = value
+                    i += 1
+                if key_name is not None and lead[key_name] is None and not any(
+                        q.field == key_name for q in problems):
+                    problems.append(Problem(path, row, self.key_column or key_name, "",
+                                            "is empty: every lead needs its key", key_name))
+                if events_reader is not None:
+                    raw_events = record.get(EVENTS_KEY)
+                    if raw_events is not None:
+                        events, event_problems = events_reader.from_json(raw_events, row)
+                        lead[EVENTS_KEY] = events
+                        problems.extend(event_problems)
+                yield row, lead, problems
+        finally:
+            for name, count in zip(names, counts, strict=True):
+                self.missing[name] += count
+            for name in absent:
+                self.missing[name] += rows
+
+    def _fetcher(self, present: list[FieldPlan]) -> Callable[[Any], Any]:
+        """A function record -> the raw values of the present fields, in order."""
+        if isinstance(self.source, CsvSource):
+            indices = [self.source.columns.index(p.column) for p in present]
+            if not indices:
+                return lambda record: ()
+            if len(indices) == 1:
+                only = indices[0]
+                return lambda record: (record[only],)
+            return itemgetter(*indices)
+        readers = [p.read for p in present]
+        return lambda record: [read(record) for read in readers]
 
 
 def _dict_getter(column: str, name: str) -> Callable[[dict], Any]:

@@ -152,10 +152,19 @@ class CsvWriter(Writer):
         self.csv = csv.writer(self.text, lineterminator="\n")
         self.csv.writerow([name for name, _ in columns])
         self.kinds = [kind for _, kind in columns]
+        # Scores are Decimals quantized to cents or ints, grades and stages str or None: the
+        # csv module writes those as they are. Booleans and lists need our spelling.
+        self.special = [i for i, kind in enumerate(self.kinds) if kind in (BOOL, LINES, JSON)]
 
     def write(self, row):
-        self.csv.writerow([cell(v) if kind != LINES else "; ".join(v)
-                           for v, kind in zip(row, self.kinds, strict=True)])
+        # The csv module writes None as an empty cell and str() of the rest: only booleans,
+        # lists and values of other types need our spelling.
+        out = list(row)
+        for i in self.special:
+            value = out[i]
+            out[i] = "; ".join(value) if self.kinds[i] == LINES and value is not None \
+                else cell(value)
+        self.csv.writerow(out)
         self.rows += 1
 
     def commit(self):
