@@ -511,3 +511,23 @@ def test_typing_defaults_without_agreement():
     assert convert(None) is None and convert("") is None and convert(float("nan")) is None
     with pytest.raises(ValueProblem, match="list or an object"):
         typing.converter("x", ast.TypeSpec("text"))(["a"])
+
+
+def test_parquet_without_pyarrow_says_how_to_install(tmp_path, rs, monkeypatch):
+    import sys
+
+    path = tmp_path / "leads.parquet"
+    path.write_bytes(b"PAR1")
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    with pytest.raises(DataError, match=r"needs the pyarrow package: install it with "
+                                        r"`pip install 'leadrules\[parquet\]'`"):
+        list(read_leads(rs, path))
+
+
+def test_repeated_cell_texts_are_read_once_and_still_reported_each_time(rs):
+    rows = leads_of(rs, "A,x,,,,,,Google,\nB,x,,,,,,Google,\nC,7,,,,,,Gogle,\nD,7,,,,,,Gogle,\n")
+    assert [lead["source"] for _, lead, _ in rows] == ["google", "google", None, None]
+    assert [[(p.row, p.column, p.value) for p in problems] for _, _, problems in rows] == [
+        [(2, "Employees", "x")], [(3, "Employees", "x")],
+        [(4, "Lead Source", "Gogle")], [(5, "Lead Source", "Gogle")]]
