@@ -351,3 +351,15 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(files):
     shown = run(rules, leads, "-o", out, "--as-of", AS_OF, "--progress")
     assert "\rscoring [" in shown.stderr and "100 %" in shown.stderr
     assert "\r" not in run(rules, leads, "-o", out, "--as-of", AS_OF).stderr
+
+
+def test_disqualify_without_stages_gives_a_disqualified_column(tmp_path):
+    rules = tmp_path / "r.leadrules"
+    rules.write_text('lead {\n    id text key\n    size int\n}\n\nscore fit {\n    +10 when size >= 5\n}\n\n'
+                     'disqualify when size < 2 "Too small"\n', encoding="utf-8")
+    leads = tmp_path / "leads.csv"
+    leads.write_text("id,size\nA,1\nB,9\nC,\n", encoding="utf-8")
+    result = run(rules, leads, "-q")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["id,fit,disqualified", "A,0,true", "B,10,false",
+                                          "C,0,false"]

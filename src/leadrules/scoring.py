@@ -93,13 +93,16 @@ class Summary:
 
 
 def result_columns(rs, explain: bool) -> list[tuple[str, str]]:
-    """The output columns after the key: every score, grade and qualification, the stage and
-    the route (when the rules have them), then the explanation when asked."""
+    """The output columns after the key: every score, grade and qualification, the stage (or
+    whether the lead is disqualified, when the rules have no stages) and the route (when the
+    rules have them), then the explanation when asked."""
     columns: list[tuple[str, str]] = [(name, DECIMAL) for name in rs.scores]
     columns += [(name, TEXT) for name in rs.grades]
     columns += [(name, BOOL) for name in rs.qualifications]
-    if rs.stages or rs.disqualify:
-        columns.append(("stage", TEXT))
+    if rs.stages:
+        columns.append(("stage", TEXT))  # "disqualified" when a disqualify rule holds
+    elif rs.disqualify:
+        columns.append(("disqualified", BOOL))
     if rs.routes:
         columns.append(("route", TEXT))
     if explain:
