@@ -277,6 +277,8 @@ def check_pattern(pattern: str) -> str | None:
     import re._constants as c
     import re._parser as sre_parse
 
+    if re.search(r"\[[^\]]*\\[WDS]", pattern):
+        return "the pattern uses \\W, \\D or \\S inside [...]; write the class out instead"
     for bad, what in ((r"\p", "Unicode classes such as \\p{L}"), (r"\P", "Unicode classes"),
                       ("[[:", "classes such as [[:alpha:]]"), (r"\z", "\\z"), (r"\C", "\\C"),
                       (r"\Q", "\\Q…\\E")):
@@ -336,6 +338,59 @@ def check_pattern(pattern: str) -> str | None:
     except Exception as exc:  # re2 raises its own error type
         return f"the pattern is not valid for the linear-time regex engine ({exc})"
     return None
+
+
+_WORD = "0-9A-Za-z_"
+_SPACE = "\\t\\n\\f\\r "
+_OUTSIDE = {
+    "w": f"[{_WORD}]", "W": f"[^{_WORD}]", "d": "[0-9]", "D": "[^0-9]",
+    "s": f"[{_SPACE}]", "S": f"[^{_SPACE}]",
+    "b": f"(?:(?<=[{_WORD}])(?![{_WORD}])|(?<![{_WORD}])(?=[{_WORD}]))",
+    "B": f"(?:(?<=[{_WORD}])(?=[{_WORD}])|(?<![{_WORD}])(?![{_WORD}]))",
+}
+_INSIDE = {"w": _WORD, "d": "0-9", "s": _SPACE}
+
+
+def python_pattern(pattern: str) -> str:
+    """The pattern for Python's `re` with the meaning RE2 gives it: `\\w`, `\\d`, `\\s`, `\\b`
+    are ASCII-only and `$` (without the m flag) matches only at the very end of the text."""
+    multiline = re.search(r"\(\?[a-zA-Z]*m", pattern) is not None
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    in_class = False
+    class_start = 0
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < n:
+            nxt = pattern[i + 1]
+            if in_class and nxt in _INSIDE:
+                out.append(_INSIDE[nxt])
+            elif not in_class and nxt in _OUTSIDE:
+                out.append(_OUTSIDE[nxt])
+            else:
+                out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            # A `]` right after `[` or `[^` is a member, not the end.
+            if ch == "]" and i > class_start:
+                in_class = False
+            out.append(ch)
+        elif ch == "[":
+            in_class = True
+            class_start = i + 1
+            if i + 1 < n and pattern[i + 1] == "^":
+                class_start += 1
+                out.append("[^")
+                i += 2
+                continue
+            out.append(ch)
+        elif ch == "$" and not multiline:
+            out.append("\\Z")
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 # ============================================================================ code writing
@@ -1797,16 +1852,18 @@ class Generator:
                 out.line(f"({g.score!r}, {g.node.name!r}, {self.source(g.node)!r}),")
         out.line(")")
         if self.patterns:
-            out.comment("Patterns of `matches`, checked at compile time: no back-references, "
-                        "no look-arounds,")
-            out.comment("no nested repeats (so `re` cannot backtrack for ever on them).")
+            out.comment("Patterns of `matches` as written (RE2 syntax), checked at compile time: "
+                        "no back-references,")
+            out.comment("no look-arounds, no nested repeats, so they cannot backtrack for ever.")
             out.line("PATTERNS = {")
             with out.indent():
                 for pattern, name in self.patterns.items():
                     out.line(f"{name!r}: {pattern!r},")
             out.line("}")
-            for name in self.patterns.values():
-                out.line(f"{name} = re.compile(PATTERNS[{name!r}])")
+            out.comment("The same patterns for Python's re, with RE2's meaning (ASCII \\w \\d "
+                        "\\s \\b; $ only at the end).")
+            for pattern, name in self.patterns.items():
+                out.line(f"{name} = re.compile({python_pattern(pattern)!r})")
         if self.calendar_needed():
             assert self.calendar is not None
             out.comment(f"Business calendar '{self.calendar.name}': working minutes after "

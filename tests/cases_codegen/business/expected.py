@@ -59,12 +59,13 @@ RULES = (
 # Groups, numbered as in explain['groups']: (score, group, source line); each entry is (sum, after caps).
 GROUPS = (
 )
-# Patterns of `matches`, checked at compile time: no back-references, no look-arounds,
-# no nested repeats (so `re` cannot backtrack for ever on them).
+# Patterns of `matches` as written (RE2 syntax), checked at compile time: no back-references,
+# no look-arounds, no nested repeats, so they cannot backtrack for ever.
 PATTERNS = {
     'PATTERN_1': '^(Chief|C[A-Z]O)\\b',
 }
-PATTERN_1 = re.compile(PATTERNS['PATTERN_1'])
+# The same patterns for Python's re, with RE2's meaning (ASCII \w \d \s \b; $ only at the end).
+PATTERN_1 = re.compile('^(Chief|C[A-Z]O)(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))')
 # Business calendar 'office': working minutes after local midnight, Monday first.
 CALENDAR_HOURS = (
     ((540, 750), (840, 1080)),  # mon
