@@ -20,6 +20,7 @@ from leadrules import ast
 from leadrules.diagnostics import Diagnostic
 
 WIDTH = 120          # lines are wrapped past this column where the language allows it
+FILL_WIDTH = 100     # a list that had to be broken fills its lines up to this column
 INDENT = "    "
 LONG_RULE = 60       # a longer score rule does not push the label column of its neighbours
 
@@ -103,6 +104,7 @@ class Nest:
 class Fill:
     parts: tuple   # content, separator, content, separator, …, content
     start: int = 0
+    width: int = FILL_WIDTH
 
 
 _FLAT, _BREAK = 0, 1
@@ -170,7 +172,7 @@ def render(doc, column: int = 0, indent: int = 0, width: int = WIDTH) -> str:
         elif isinstance(doc, Nest):
             commands.append((ind + doc.by, mode, doc.doc))
         elif isinstance(doc, Fill):
-            _fill(doc, ind, mode, commands, width - pos)
+            _fill(doc, ind, mode, commands, min(width, doc.width) - pos)
     return "".join(out)
 
 
@@ -193,7 +195,7 @@ def _fill(doc: Fill, ind: int, mode: int, commands: list, room: int) -> None:
     # The last part is checked with what follows the fill (a closing bracket, a label).
     after = commands if left == 3 else []
     pair_fits = mode == _FLAT or _fits((ind, _FLAT, [content, separator, parts[i + 2]]), after, room)
-    commands.append((ind, mode, Fill(parts, i + 2)))
+    commands.append((ind, mode, Fill(parts, i + 2, doc.width)))
     commands.append((ind, _FLAT if pair_fits else _BREAK, separator))
     commands.append(content_cmd)
 
@@ -582,8 +584,8 @@ class Printer:
             case ast.Stages():
                 return block("stages", node, "names", self._stages(node))
             case ast.Disqualify():
-                return stmt("plain", node, rest=["disqualify ", when(node.cond),
-                                                 label(node.label)], kind="disqualify")
+                return stmt("rules", node, ("disqualify",), when(node.cond),
+                            None if node.label is None else quote(node.label), "disqualify")
             case ast.Route():
                 rest = "otherwise" if node.cond is None else when(node.cond)
                 return names(f"route {node.name}", node.label, rest, node, "route")
