@@ -163,6 +163,7 @@ def cases_from_file(rs: Ruleset, path: str | Path) -> list[Case]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise FixtureError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        lines = _json_case_lines(text, data)
     else:
         import yaml
 
@@ -200,6 +201,32 @@ def _yaml_case_lines(node) -> list[int]:
     if getattr(node, "id", "") != "sequence":
         return []
     return [item.start_mark.line + 1 for item in node.value]
+
+
+def _json_case_lines(text: str, data) -> list[int]:
+    """The line where each case of a JSON fixture starts (a list, or `"cases"` holding one)."""
+    import re
+
+    if isinstance(data, list):
+        start = text.find("[")
+    else:
+        found = re.search(r'"cases"\s*:\s*\[', text)
+        start = found.end() - 1 if found else -1
+    if start < 0:
+        return []
+    decoder = json.JSONDecoder()
+    lines = []
+    pos = start + 1
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text) or text[pos] == "]":
+            return lines
+        lines.append(text.count("\n", 0, pos) + 1)
+        try:
+            _, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError:
+            return lines
 
 
 def _first(item: dict, keys: tuple[str, ...], default=None):
