@@ -90,8 +90,8 @@ def markdown_text(value) -> str:
         if kind == TERM:
             out.append(f"*{_md_escape(text)}*")
         elif kind == CODE:
-            fence = "``" if "`" in text else "`"
-            out.append(f"{fence} {text} {fence}" if fence == "``" else f"`{text}`")
+            # A backtick inside code needs a longer fence, padded with spaces.
+            out.append(f"`` {text} ``" if "`" in text else f"`{text}`")
         else:
             out.append(_md_escape(text))
     return "".join(out)
@@ -102,13 +102,14 @@ def _md_escape(text: str) -> str:
 
 
 def css_string(value: str) -> Markup:
-    """A CSS string literal: everything but letters, digits and spaces as a hex escape."""
+    """A CSS string literal: everything but ASCII letters and digits as a hex escape (each
+    followed by the one space that ends an escape, which CSS then drops)."""
     out = []
     for ch in str(value):
-        if ch.isascii() and (ch.isalnum() or ch == " "):
+        if ch.isascii() and ch.isalnum():
             out.append(ch)
         else:
-            out.append(f"\\{ord(ch):06x}")
+            out.append(f"\\{ord(ch):06x} ")
     return Markup('"' + "".join(out) + '"')
 
 

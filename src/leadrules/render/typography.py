@@ -190,7 +190,8 @@ class Typography:
         text = format_date(value, "long", locale=self.locale)
         if self.lang == "fr" and value.day == 1:
             text = "1er" + text[1:]
-        return text
+        # A date is never split across two lines.
+        return text.replace(" ", NBSP)
 
     def time(self, value: time) -> str:
         """9 h, 12 h 30 (French usage) / 9:00 AM."""

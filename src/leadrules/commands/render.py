@@ -1,0 +1,95 @@
+"""`leadrules render RULES`: the checked rules -> the agreement to sign (HTML, PDF or Markdown)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+
+from leadrules.cli import PROBLEMS, USAGE
+
+_SUFFIX = {"html": ".html", "pdf": ".pdf", "md": ".md"}
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder, then rename: a reader
+    never sees half a document."""
+    folder = path.parent if str(path.parent) else Path(".")
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def document_date(value: str | None) -> date:
+    """--date, else SOURCE_DATE_EPOCH (reproducible builds), else today."""
+    if value is not None:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            click.echo(f"error: --date '{value}' is not a date: write it as YYYY-MM-DD, "
+                       "for example 2027-01-01.", err=True)
+            raise SystemExit(USAGE) from None
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), UTC).date()
+    return date.today()
+
+
+@click.command("render")
+@click.argument("rules", metavar="RULES")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "md"]), default=None,
+              help="Output format (default: from the -o file name, else html).")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
+              help="Language of the document (default: the agreement's locale).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="File to write (default: standard output for html and md; "
+                   "RULES name with .pdf for pdf).")
+@click.option("--date", "when", default=None, metavar="YYYY-MM-DD",
+              help="Date printed on the document and written in its metadata (default: today). "
+                   "Same rules, language and date give the same bytes.")
+def command(rules: str, fmt: str | None, lang: str | None, output: str | None,
+            when: str | None) -> None:
+    """Render the agreement to sign from the rules, and nothing else.
+
+    The document carries the fingerprint of the rules; `leadrules verify` tells later whether
+    it still matches them. A PDF is a tagged PDF/A-3b with the rule file attached and one
+    signature field per party (`leadrules sign`).
+    """
+    from leadrules.commands.common import load_checked
+    from leadrules.render import RenderError, render
+
+    if fmt is None:
+        suffix = Path(output).suffix.lower() if output else ""
+        fmt = {".pdf": "pdf", ".md": "md", ".markdown": "md"}.get(suffix, "html")
+    on = document_date(when)
+    rs = load_checked(rules)
+    try:
+        data = render(rs, fmt, lang, on)
+    except RenderError as exc:
+        click.echo(f"{rules}: {exc}", err=True)
+        raise SystemExit(PROBLEMS) from None
+    if output is None and fmt == "pdf":
+        output = Path(rules).with_suffix(_SUFFIX["pdf"]).name
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    target = Path(output)
+    try:
+        write_bytes_atomically(target, data)
+    except OSError as exc:
+        click.echo(f"{output}: cannot be written ({exc.strerror or exc}).", err=True)
+        raise SystemExit(PROBLEMS) from None
+    click.echo(f"{output}: agreement written ({fmt}, fingerprint {rs.fingerprint}).", err=True)
