@@ -9,6 +9,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadrules import ast
 from leadrules.check import check
@@ -531,3 +533,31 @@ def test_repeated_cell_texts_are_read_once_and_still_reported_each_time(rs):
     assert [[(p.row, p.column, p.value) for p in problems] for _, _, problems in rows] == [
         [(2, "Employees", "x")], [(3, "Employees", "x")],
         [(4, "Lead Source", "Gogle")], [(5, "Lead Source", "Gogle")]]
+
+
+# ----------------------------------------------------------------------------- properties
+
+
+@given(st.decimals(min_value=-10**9, max_value=10**9, places=2, allow_nan=False))
+def test_numbers_written_with_any_grouping_read_back_exactly(value):
+    text = f"{value:,.2f}"
+    assert parse_decimal(text) == value                                    # 1,234,567.89
+    assert parse_decimal(text.replace(",", " ")) == value                  # 1 234 567.89
+    french = text.replace(",", "\u202f").replace(".", ",")
+    assert parse_decimal(french, decimal_comma=True) == value              # 1 234 567,89
+    german = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    assert parse_decimal(german) == value                                  # 1.234.567,89
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.text(max_size=40), st.integers(), st.floats(), st.booleans(), st.none(),
+                 st.dates(), st.datetimes()),
+       st.sampled_from(["int", "number", "money", "text", "bool", "date", "datetime", "enum"]))
+def test_any_value_is_typed_or_a_value_problem_never_a_crash(raw, kind):
+    members = (ast.EnumMember("a", ("Alpha",)), ast.EnumMember("b"))
+    convert = Typing(None, currency="EUR", locale="fr").converter(
+        "f", ast.TypeSpec(kind, members if kind == "enum" else ()), ("n/a",))
+    try:
+        convert(raw)
+    except ValueProblem:
+        pass
