@@ -38,9 +38,25 @@ _NUMERIC = {"int", "number", "money", "percent"}
 _INLINE_MAX = 3
 
 
+def _compound(c) -> bool:
+    if isinstance(c, ast.Between):
+        return True
+    if isinstance(c, ast.In):
+        return isinstance(c.options, ast.SetLit) and len(c.options.items) > 1
+    return False
+
+
 def humanise(name: str) -> str:
     """company_size -> company size (a name without a label, shown to people)."""
     return name.replace("_", " ").replace(".", " ").strip()
+
+
+def member_text(member: ast.EnumMember) -> str:
+    """How people see an enum member: its export spelling ("Logiciel"), unless that spelling
+    is a code (COMPUTER_SOFTWARE), then the member's name in words."""
+    if member.spellings and not re.fullmatch(r"[A-Z0-9]+(_[A-Z0-9]+)+", member.spellings[0]):
+        return member.spellings[0]
+    return humanise(member.name)
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,9 @@ class CondNode:
     text: Rich | None = None
     mode: str | None = None
     items: list[CondNode] = field(default_factory=list)
+    # The leaf's sentence has its own "and"/"or" (a list of values, a range): joined to
+    # others on one line it would be ambiguous, so its group is laid out as a list.
+    compound: bool = False
     line: Rich = Rich()
     children: list[CondNode] = field(default_factory=list)
 
@@ -73,8 +92,8 @@ class CondNode:
 
     @property
     def inlinable(self) -> bool:
-        return self.is_leaf or (len(self.items) <= _INLINE_MAX
-                                and all(item.is_leaf for item in self.items))
+        return self.is_leaf or (len(self.items) <= _INLINE_MAX and all(
+            item.is_leaf and not item.compound for item in self.items))
 
 
 class Phrasing:
@@ -276,7 +295,7 @@ class Phrasing:
         if field_node is not None:
             for m in field_node.type.members:
                 if m.name == name:
-                    return Rich([(FIGURE, m.spellings[0] if m.spellings else humanise(name))])
+                    return Rich([(FIGURE, member_text(m))])
         return Rich([(FIGURE, humanise(name))])
 
     def operand(self, expr, left) -> Rich:
@@ -372,7 +391,7 @@ class Phrasing:
                 else:
                     items.append(node)
             return CondNode(mode="all" if is_all else "any", items=items)
-        return CondNode(text=self.leaf(c, negated))
+        return CondNode(text=self.leaf(c, negated), compound=_compound(c))
 
     def leaf(self, c, negated: bool) -> Rich:
         if isinstance(c, ast.Compare):
@@ -415,8 +434,10 @@ class Phrasing:
             qualification = self.rs.qualifications[value.parts[0]]
             return self.m.rich(f"cond.criterion.{yes}", name=self.term(self.label_of(sym.node)),
                                qualification=self.term(self.label_of(qualification)))
+        if sym is not None and sym.kind == FIELD:
+            return self.m.rich(f"cond.true.{yes}", subject=self.field_ref(sym.node, sym.name))
         noun, _ = self.subject(value)
-        return self.m.rich(f"cond.true.{yes}", gender=noun.gender, subject=self.the(noun))
+        return self.m.rich(f"cond.true.{yes}", subject=self.the(noun))
 
     def compare(self, left, op: str, right) -> Rich:
         noun, kind = self.subject(left)

@@ -80,7 +80,8 @@ def join_rich(parts, separator: Rich | str) -> Rich:
     return Rich(out)
 
 
-_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
+# After a letter an apostrophe is an elision or a possessive (l'entreprise, l'{noun}, Acme's).
+_APOSTROPHE = re.compile(r"(?<=[^\W\d_])'")
 # A space (or none) before ; : ! ? followed by a space or the end; a space (or none) before ».
 _BEFORE_MARK = re.compile(r"(?<=\S)[ \u00a0\u202f]*([;:!?])(?=\s|$)|[ \u00a0\u202f]+([;:!?])")
 _BEFORE_CLOSE = re.compile(r"[ \u00a0\u202f]*»")
@@ -88,7 +89,7 @@ _AFTER_OPEN = re.compile(r"«[ \u00a0\u202f]*")
 
 
 def smart_apostrophes(text: str) -> str:
-    """l'entreprise -> l’entreprise (only between letters, so quoted code is left alone)."""
+    """l'entreprise -> l’entreprise (only after a letter, so quoted code is left alone)."""
     return _APOSTROPHE.sub("\u2019", text)
 
 

@@ -14,8 +14,8 @@ from decimal import Decimal
 from leadrules import ast
 from leadrules.model import Ruleset
 from leadrules.render.messages import Messages
-from leadrules.render.sentences import CondNode, Phrasing, humanise
-from leadrules.render.typography import CODE, FIGURE, TERM, Rich
+from leadrules.render.sentences import CondNode, Phrasing, humanise, member_text
+from leadrules.render.typography import CODE, FIGURE, TERM, Rich, join_rich
 from leadrules.sla import CUSTOMER, PERIODS_PER_YEAR, Funnel, derive
 
 # Where the `icp` segment is, the document presents it first, as the ideal customer.
@@ -595,7 +595,7 @@ class _Builder:
             hours.append(self.rich("calendar.hours", days=self.p.days(h.days),
                                    times=self.p.times(h.windows)))
         hours_line = self.rich("calendar.intro", timezone=self.rs.timezone,
-                               hours=self.t.rich_list(hours, "and"))
+                               hours=join_rich(hours, self.item_end + " "))
         holidays = [self.t.date(d.value) for d in cal.holidays]
         return {"hours": hours_line + self.last_end,
                 "holidays": (self.rich("calendar.holidays", count=len(holidays),
@@ -674,7 +674,7 @@ class _Builder:
 
     def type_words(self, spec: ast.TypeSpec) -> Rich:
         if spec.name == "enum":
-            values = [m.spellings[0] if m.spellings else humanise(m.name) for m in spec.members]
+            values = [member_text(m) for m in spec.members]
             return self.rich("data.type.enum", values=self.t.list_and(values))
         if spec.name == "money":
             return self.rich("data.type.money", currency=self.rs.currency or "")

@@ -1,0 +1,394 @@
+"""Tests for leadrules.render: golden HTML, sentences for every condition form, typography,
+message files complete in both languages, escaping, and `leadrules render` on the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from leadrules.check import check
+from leadrules.cli import main
+from leadrules.render import RenderError, render_html, render_markdown, seal
+from leadrules.render.messages import LANGUAGES, Messages, load
+from leadrules.render.sentences import Phrasing
+from leadrules.render.typography import NBSP, NNBSP, Typography, french_spacing
+from leadrules.syntax import parse_condition
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+GOLDEN = HERE / "render"
+REFERENCE = HERE / "fixtures" / "reference.leadrules"
+ACME = ROOT / "rules" / "acme.leadrules"
+ACME_EN = ROOT / "rules" / "acme-en.leadrules"
+UPDATE = os.environ.get("LEADRULES_UPDATE_GOLDEN") == "1"
+ON = date(2027, 1, 1)
+PACKAGE = ROOT / "src" / "leadrules"
+
+
+@pytest.fixture(scope="module")
+def reference():
+    rs = check(REFERENCE)
+    assert rs.ok, rs.diagnostics
+    return rs
+
+
+# ----------------------------------------------------------------------------- goldens
+
+GOLDENS = [
+    (REFERENCE, "fr", "reference.fr.expected.html"),
+    (ACME, "fr", "acme.fr.expected.html"),
+    (ACME_EN, "en", "acme-en.en.expected.html"),
+]
+
+
+@pytest.mark.parametrize(("rules", "lang", "golden"), GOLDENS, ids=[g[2] for g in GOLDENS])
+def test_golden_html(rules: Path, lang: str, golden: str) -> None:
+    if not rules.exists():
+        pytest.skip(f"{rules} is not there")
+    rs = check(rules)
+    assert rs.ok, rs.diagnostics
+    html = render_html(rs, lang=None, on=ON)
+    assert f'<html lang="{lang}">' in html  # the agreement's locale is the default language
+    path = GOLDEN / golden
+    if UPDATE:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+    assert path.exists(), f"no golden {path}: run with LEADRULES_UPDATE_GOLDEN=1"
+    assert html == path.read_text(encoding="utf-8")
+
+
+def test_html_is_deterministic_and_sealed(reference) -> None:
+    first = render_html(reference, on=ON)
+    assert first == render_html(check(REFERENCE), on=ON)
+    digest, ok = seal.check_text(first)
+    assert ok and digest is not None and digest != seal.ZEROS
+
+
+def test_html_is_standalone_and_accessible(reference) -> None:
+    html = render_html(reference, on=ON)
+    assert not re.search(r"""(src|href)=["'](https?:|//)""", html)
+    assert "@import" not in html and "url(" not in html
+    assert '<html lang="fr">' in html
+    # Headings go down one level at a time: h1, then h2 sections with h3 inside.
+    levels = [int(n) for n in re.findall(r"<h([1-6])", html)]
+    assert levels[0] == 1
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False))
+    for header in re.findall(r"<th\b[^>]*>", html):
+        assert 'scope="' in header
+    assert "@media print" in html and "@page" in html
+    assert "hyphens: auto" in html
+
+
+def test_footer_has_version_fingerprint_and_page_numbers(reference) -> None:
+    html = render_html(reference, on=ON)
+    page = re.search(r"@page \{\n  @bottom-left \{ content: (.*?); \}\n  @bottom-right \{ "
+                     r"content: (.*?); \}", html)
+    assert page is not None
+    left, right = page.groups()
+    assert "counter(page)" in right and "counter(pages)" in right
+    decoded = re.sub(r"\\([0-9a-f]{6}) ", lambda m: chr(int(m.group(1), 16)), left)
+    assert "2027.1" in decoded and reference.fingerprint in decoded
+
+
+def test_english_rendering_of_a_french_agreement(reference) -> None:
+    html = render_html(reference, lang="en", on=ON)
+    assert '<html lang="en">' in html
+    assert "Marketing commits to deliver at least" in html
+    assert "€960,000" in html
+
+
+def test_unknown_language_is_refused(tmp_path: Path) -> None:
+    text = REFERENCE.read_text(encoding="utf-8").replace("locale fr", "locale de")
+    path = tmp_path / "de.leadrules"
+    path.write_text(text, encoding="utf-8")
+    rs = check(path)
+    with pytest.raises(RenderError, match="fr and en"):
+        render_html(rs, on=ON)
+    assert '<html lang="fr">' in render_html(rs, lang="fr", on=ON)
+
+
+# ----------------------------------------------------------------------------- the funnel
+
+
+def test_marketing_funnel_formulas_and_results(reference) -> None:
+    html = render_html(reference, on=ON)
+    nn = NNBSP
+    assert f"2{nn}400{nn}000{NBSP}€ × 40{NBSP}% = 960{nn}000{NBSP}€" in html
+    assert f"960{nn}000{NBSP}€ ÷ 12{nn}000{NBSP}€ = 80" in html
+    assert f"80 ÷ (50{NBSP}% × 60{NBSP}% × 25{NBSP}%) = 1{nn}066,7" in html
+    assert f"80 ÷ (20{NBSP}% × 50{NBSP}% × 60{NBSP}% × 25{NBSP}%) = 5{nn}333,3" in html
+    mql = re.search(r"Lead qualifié marketing \(MQL\)</em></th><td>.*?</td>"
+                    r"<td class=\"year\">(.*?)</td><td class=\"month\">(.*?)</td>", html)
+    assert mql is not None and mql.groups() == (f"1{nn}067", "89")
+    leads = re.search(r"<em class=\"term\">Lead</em></th><td>.*?</td>"
+                      r"<td class=\"year\">(.*?)</td><td class=\"month\">(.*?)</td>", html)
+    assert leads is not None and leads.groups() == (f"5{nn}334", "445")
+    assert "inférieur au besoin calculé, qui est de 89 par mois" in html
+
+
+# ----------------------------------------------------------------------------- sentences
+
+
+def say(rs, lang: str, text: str) -> str:
+    phrasing = Phrasing(rs, Messages(lang))
+    node = phrasing.sentence(parse_condition(text))
+
+    def flat(n) -> str:
+        return n.line.plain + "".join(" [" + flat(c) + "]" for c in n.children)
+
+    return flat(node).replace(NNBSP, " ").replace(NBSP, " ")
+
+
+FRENCH = [
+    ("company_size between 50 and 1000",
+     "La taille de l’entreprise est comprise entre 50 et 1 000"),
+    ("industry in {saas, finance}", "Le champ « industry » est Software ou Financial Services"),
+    ('country not in {"US", "CA"}', "Le champ « country » n’est ni « US » ni « CA »"),
+    ("budget >= 10_000 EUR", "Le champ « budget » est d’au moins 10 000 €"),
+    ("email.domain in free_email_domains",
+     "Le domaine du champ « email » figure dans la liste free email domains"),
+    ('job_title contains "directeur"', "Le champ « job title » contient « directeur »"),
+    ('job_title starts with "Dir"', "Le champ « job title » commence par « Dir »"),
+    ('job_title ends with "CEO"', "Le champ « job title » se termine par « CEO »"),
+    ('job_title matches "^dir.*"', "Le champ « job title » correspond au motif ^dir.*"),
+    ("mql_at is present", "Le champ « mql at » est renseigné"),
+    ("mql_at is missing", "Le champ « mql at » n’est pas renseigné"),
+    ("demo_request within 7 days", "Il y a eu une demande de démo au cours des 7 derniers jours"),
+    ("count(pricing_page_visit within 30 days) >= 3",
+     "Le nombre d’événements Visite de la page tarifs au cours des 30 derniers jours est "
+     "d’au moins 3"),
+    ("sum(purchase.amount within 365 days) >= 1000",
+     "La somme du champ « amount » des événements Achat au cours des 365 derniers jours est "
+     "d’au moins 1 000"),
+    ("days since last purchase <= 30",
+     "Le nombre de jours écoulés depuis le dernier événement Achat est d’au plus 30"),
+    ("icp", "Le lead appartient au segment Profil client idéal"),
+    ("fit >= 40 and temperature == hot",
+     "Le score Adéquation au profil est d’au moins 40 et la note Température est Chaud"),
+    ("not (icp or source == partner)",
+     "Le lead n’appartient pas au segment Profil client idéal et le champ « source » n’est "
+     "pas partner"),
+    ("bant", "Le lead est qualifié selon BANT"),
+    ("bant.authority", "Le critère Autorité de BANT est rempli"),
+    ("bant.count >= 2", "Le nombre de critères BANT remplis est d’au moins 2"),
+    ("stage >= mql", "Le lead a au moins atteint le stade Lead qualifié marketing (MQL)"),
+    ("stage == sql", "Le lead est au stade Lead qualifié commercial (SQL)"),
+    ("route == enterprise", "Le lead est attribué à Équipe grands comptes"),
+    ("created_at >= 2027-01-01", "Le champ « created at » est le 1er janvier 2027 ou après"),
+    ("not demo_request within 7 days",
+     "Il n’y a pas eu de demande de démo au cours des 7 derniers jours"),
+    ("not (company_size between 1 and 9)",
+     "La taille de l’entreprise n’est pas comprise entre 1 et 9"),
+    ("(fit >= 40 and engagement >= 25) or demo_request within 7 days",
+     "Au moins une des conditions suivantes est remplie : [le score Adéquation au profil est "
+     "d’au moins 40 et le score Engagement est d’au moins 25 ;] [il y a eu une demande de démo "
+     "au cours des 7 derniers jours]"),
+    ("fit_grade in {A, B} and temperature in {hot, warm}",
+     "Toutes les conditions suivantes sont remplies : [la note d’adéquation est A ou B ;] "
+     "[la note Température est Chaud ou Tiède]"),
+]
+
+ENGLISH = [
+    ("company_size between 50 and 1000", "The taille de l’entreprise is between 50 and 1,000"),
+    ('country not in {"US", "CA"}', "The country is neither “US” nor “CA”"),
+    ("budget >= 10_000 EUR", "The budget is at least €10,000"),
+    ("email.domain in free_email_domains",
+     "The domain of the email is in the free email domains list"),
+    ('job_title matches "^dir.*"', "The job title matches the pattern ^dir.*"),
+    ("mql_at is missing", "The mql at is missing"),
+    ("demo_request within 7 days", "There was a demande de démo in the last 7 days"),
+    ("not demo_request within 7 days", "There was no demande de démo in the last 7 days"),
+    ("count(pricing_page_visit within 30 days) >= 3",
+     "The number of Visite de la page tarifs events in the last 30 days is at least 3"),
+    ("days since last purchase <= 30",
+     "The number of days since the last Achat event is at most 30"),
+    ("not (icp or source == partner)",
+     "The lead does not belong to the Profil client idéal segment and the source is not partner"),
+    ("bant.authority", "The Autorité criterion of BANT is met"),
+    ("stage >= mql", "The lead has reached at least the Lead qualifié marketing (MQL) stage"),
+    ("route != smb", "The lead is not routed to Équipe PME"),
+    ("created_at >= 2027-01-01", "The created at is on or after January 1, 2027"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), FRENCH)
+def test_french_sentences(reference, text: str, expected: str) -> None:
+    assert say(reference, "fr", text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), ENGLISH)
+def test_english_sentences(reference, text: str, expected: str) -> None:
+    assert say(reference, "en", text) == expected
+
+
+def test_labels_with_known_gender_read_naturally() -> None:
+    rs = check(ACME) if ACME.exists() else None
+    if rs is None:
+        pytest.skip("rules/acme.leadrules is not there")
+    assert say(rs, "fr", "industry in {saas, finance}") == \
+        "Le secteur d’activité est Logiciel ou Services financiers"
+    assert say(rs, "fr", "email is present") == "L’adresse e-mail est renseignée"
+
+
+# ----------------------------------------------------------------------------- typography
+
+
+def test_french_and_english_numbers() -> None:
+    fr, en = Typography("fr"), Typography("en")
+    assert fr.money(960000, "EUR") == f"960{NNBSP}000{NBSP}€"
+    assert en.money(960000, "EUR") == "€960,000"
+    assert fr.money("12.5", "EUR") == f"12,50{NBSP}€"
+    assert fr.percent("0.025") == f"2,5{NBSP}%"
+    assert en.percent("0.4") == "40%"
+    assert fr.date(date(2027, 1, 1)) == f"1er{NBSP}janvier{NBSP}2027"
+    assert en.date(date(2027, 12, 31)) == f"December{NBSP}31,{NBSP}2027"
+    assert fr.signed(-50) == "\u221250" and fr.signed(30) == "+30"
+
+
+@pytest.mark.parametrize(("raw", "typeset"), [
+    ("Note: oui ; non !", f"Note{NNBSP}: oui{NNBSP}; non{NNBSP}!"),
+    ("« FR »", f"«{NNBSP}FR{NNBSP}»"),
+    ("«FR»", f"«{NNBSP}FR{NNBSP}»"),
+    ("09:00-18:00", "09:00-18:00"),
+    ("http://example.org", "http://example.org"),
+    ("a?b", "a?b"),
+    ("Quoi ?", f"Quoi{NNBSP}?"),
+])
+def test_french_spacing(raw: str, typeset: str) -> None:
+    assert french_spacing(raw) == typeset
+
+
+# ----------------------------------------------------------------------------- messages
+
+
+def test_every_message_exists_in_both_languages() -> None:
+    # A message's plural or gender choices are the language's own (English has no gender):
+    # the keys are what both files must share.
+    fr, en = set(load("fr")), set(load("en"))
+    assert sorted(fr - en) == [], "in fr.yaml but missing from en.yaml"
+    assert sorted(en - fr) == [], "in en.yaml but missing from fr.yaml"
+
+
+def _keys_used() -> set[str]:
+    """Every literal message key the code and the templates ask for."""
+    used: set[str] = set()
+    for path in list((PACKAGE / "render").glob("*.py")) + [PACKAGE / "signing.py"]:
+        text = path.read_text(encoding="utf-8")
+        used.update(re.findall(r'(?:text|rich|has)\(\s*"([a-z_]+(?:\.[a-z_]+)+)"', text))
+    for path in (PACKAGE / "render" / "templates").glob("*.j2"):
+        used.update(re.findall(r't\("([a-z_.]+)"', path.read_text(encoding="utf-8")))
+    return used
+
+
+def _families() -> set[str]:
+    """Keys built from a name at run time: every value the language allows."""
+    keys = set()
+    for period in ("day", "week", "month", "quarter", "year"):
+        keys |= {f"period.per.{period}", f"period.every.{period}"}
+    for unit in ("minutes", "hours", "days", "weeks", "months", "years"):
+        for prefix in ("duration.", "duration.business.", "window.", "window.business."):
+            keys.add(prefix + unit)
+    for op in ("eq", "ne", "ge", "gt", "le", "lt"):
+        keys |= {f"cond.cmp.num.{op}", f"cond.cmp.date.{op}", f"cond.stage.{op}",
+                 f"grades.band.{op}"}
+    for edge in ("ge_lt", "ge_le", "gt_lt", "gt_le", "le_gt", "le_ge", "lt_gt", "lt_ge"):
+        keys.add(f"grades.range.{edge}")
+    for split in ("terciles", "quartiles", "quintiles", "deciles"):
+        keys.add(f"grades.quantiles.{split}")
+    for op in ("contains", "starts_with", "ends_with", "matches"):
+        keys |= {f"cond.text.{op}.yes", f"cond.text.{op}.no"}
+    for kind in ("segment", "qualification", "criterion", "true", "presence", "within",
+                 "in_list"):
+        keys |= {f"cond.{kind}.yes", f"cond.{kind}.no"}
+    for key in ("missing", "between", "text", "months", "rounding", "decay", "business"):
+        keys.add(f"conventions.{key}")
+    for which in ("the", "of_the", "bare", "each", "no"):
+        keys |= {f"grammar.{which}.m", f"grammar.{which}.f", f"grammar.{which}.elided"}
+    for section in ("preamble", "conventions", "definitions", "scores", "grades",
+                    "qualification", "lifecycle", "routing", "marketing", "sales", "channels",
+                    "review", "signatures", "data"):
+        keys.add(f"section.{section}")
+    for noun in ("domain", "score", "grade", "criteria_count", "stage", "route", "truth",
+                 "count", "sum", "days_since"):
+        keys |= {f"noun.{noun}.text", f"noun.{noun}.of", f"noun.{noun}.gender"}
+    return keys
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_key_the_code_uses_is_in_the_messages(lang: str) -> None:
+    known = set(load(lang))
+    used = _keys_used() | _families()
+    assert len(used) > 150
+    missing = sorted(k for k in used if k not in known)
+    assert missing == [], f"missing from {lang}.yaml"
+
+
+# ----------------------------------------------------------------------------- escaping
+
+HOSTILE = '<script>alert(1)</script>'
+
+
+def hostile_rules(tmp_path: Path) -> Path:
+    text = REFERENCE.read_text(encoding="utf-8")
+    text = text.replace('"Profil client idéal"', f'"{HOSTILE}"')
+    text = text.replace('"Décideur"', '"**bold** | pipe & <b>x</b>"')
+    text = text.replace('version "2027.1"', 'version "1\\" onload=\\"alert(2)"')
+    path = tmp_path / "hostile.leadrules"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_text_from_the_rules_is_escaped_in_html(tmp_path: Path) -> None:
+    rs = check(hostile_rules(tmp_path))
+    assert rs.ok, rs.diagnostics
+    html = render_html(rs, on=ON)
+    assert HOSTILE not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>x</b>" not in html and 'onload="alert' not in html
+    canonical = re.search(r'id="leadrules-canonical">(.*?)</script>', html, re.S).group(1)
+    assert "<" not in canonical
+    assert json.loads(canonical)["items"]
+
+
+def test_text_from_the_rules_is_escaped_in_markdown(tmp_path: Path) -> None:
+    md = render_markdown(check(hostile_rules(tmp_path)), on=ON)
+    assert HOSTILE not in md and "\\<script\\>" in md
+    assert "\\*\\*bold\\*\\* \\| pipe \\& \\<b\\>x\\</b\\>" in md
+    assert seal.check_text(md)[1]
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def test_cli_renders_html_and_markdown(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "accord.html"
+    result = runner.invoke(main, ["render", str(REFERENCE), "-o", str(out), "--date",
+                                  "2027-01-01"])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8") == render_html(check(REFERENCE), on=ON)
+    assert [p.name for p in tmp_path.iterdir()] == ["accord.html"]  # no temporary file left
+    result = runner.invoke(main, ["render", str(REFERENCE), "--format", "md", "--lang", "en",
+                                  "--date", "2027-01-01"])
+    assert result.exit_code == 0
+    assert "# Accord Smarketing Acme 2027" in result.output
+    assert "Marketing commits to deliver at least" in result.output
+
+
+def test_cli_refuses_a_bad_date_and_broken_rules(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["render", str(REFERENCE), "--date", "01/02/2027"])
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.output
+    broken = tmp_path / "broken.leadrules"
+    broken.write_text("segment x {\n  nonsense >= \n}\n", encoding="utf-8")
+    result = runner.invoke(main, ["render", str(broken), "-o", str(tmp_path / "x.html")])
+    assert result.exit_code == 1
+    assert not (tmp_path / "x.html").exists()
+    assert "Traceback" not in result.output
