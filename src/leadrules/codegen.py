@@ -93,6 +93,8 @@ class Plan:
     rules: list[RuleInfo] = field(default_factory=list)
     groups: list[GroupInfo] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
+    # What other stages compute once per plan (result.py keeps rule texts here).
+    cache: dict = field(default_factory=dict, repr=False)
 
     def rules_of(self, score: str) -> list[RuleInfo]:
         return [r for r in self.rules if r.score == score]

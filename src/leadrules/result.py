@@ -185,13 +185,19 @@ def build(plan: Plan, raw: dict) -> LeadResult:
         as_of = as_of.replace(tzinfo=UTC).astimezone(ZoneInfo(rs.timezone))
     values = {k: v for k, v in raw.items() if k != "explain"}
 
+    statics = plan.cache.get("rules")
+    if statics is None:
+        # Texts and labels never change for a plan: work them out once.
+        statics = plan.cache["rules"] = [
+            {"index": info.index, "kind": _KIND[type(info.node)], "score": info.score,
+             "group": info.group, "label": rule_label(rs, info.node),
+             "text": unparse.rule(info.node), "source": _src(info.node)}
+            for info in plan.rules]
     rules_by_score: dict[str, list[RuleContribution]] = {}
-    for info in plan.rules:
+    for info, static in zip(plan.rules, statics, strict=True):
         fired, count, points, decayed, counted = work["rules"][info.index]
         contribution = RuleContribution(
-            index=info.index, kind=_KIND[type(info.node)], score=info.score, group=info.group,
-            label=rule_label(rs, info.node), text=unparse.rule(info.node),
-            source=_src(info.node), fired=fired, count=count,
+            **static, fired=fired, count=count,
             points=_dec(points), decayed=_dec(decayed), counted=_dec(counted))
         rules_by_score.setdefault(info.score, []).append(contribution)
     groups_by_score: dict[str, list[GroupResult]] = {}
@@ -206,9 +212,11 @@ def build(plan: Plan, raw: dict) -> LeadResult:
         value = raw.get(name)
         total = work["sums"].get(name)
         derived = isinstance(node, ast.DerivedScore)
+        formula = plan.cache.get(("formula", name))
+        if derived and formula is None:
+            formula = plan.cache[("formula", name)] = unparse.expr(node.expr)
         scores[name] = ScoreResult(
-            name=name, label=node.label, source=_src(node), derived=derived,
-            formula=unparse.expr(node.expr) if derived else None,
+            name=name, label=node.label, source=_src(node), derived=derived, formula=formula,
             value=_cents(value) if value is not None else None,
             total=_dec(total) if total is not None else None,
             rules=rules_by_score.get(name, []), groups=groups_by_score.get(name, []))
