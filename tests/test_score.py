@@ -307,7 +307,7 @@ def test_clear_messages_and_no_traceback(files):
     assert not (folder / "x.csv").exists()
     result = run(rules, bad, "-o", folder / "x.csv", "--on-error", "skip")
     assert result.exit_code == 0
-    assert "Skipped 1 malformed rows" in result.stderr
+    assert "Skipped 1 malformed row that could not be read" in result.stderr
     result = run(rules, leads, "--as-of", "next tuesday")
     assert result.exit_code == 2 and "--as-of 'next tuesday' is not a date" in result.stderr
     result = run(rules, leads, "-o", folder / "scores.xlsx")

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from leadrules import ast
@@ -36,6 +36,7 @@ from leadrules.writers import BOOL, DECIMAL, INT, LINES, TEXT, AtomicFile, open_
 REPORT, SKIP, FAIL = "report", "skip", "fail"
 ON_ERROR = (REPORT, SKIP, FAIL)
 EXPLANATION = "explanation"
+CENT = Decimal("0.01")
 QUANTILE_PARTS = {"quartiles": 4, "quintiles": 5, "deciles": 10}
 
 
@@ -200,7 +201,8 @@ class Scorer:
             if counted:
                 text = words[index]
                 sign = "+" if counted > 0 else ""
-                shown = format(counted, "f") if isinstance(counted, Decimal) else str(counted)
+                shown = number_text(counted.quantize(CENT, ROUND_HALF_UP)
+                                    if isinstance(counted, Decimal) else counted)
                 lines.append(f"{text[0]}{sign}{shown} {text[1]}")
         return lines
 
@@ -457,19 +459,17 @@ def format_summary(summary: Summary, rs) -> str:
                  f"{summary.seconds:.1f} s ({group_digits(int(rate))} leads/s), written to "
                  f"{where}.")
     if summary.rows_skipped:
-        lines.append(f"Skipped {group_digits(summary.rows_skipped)} leads with data errors "
+        lines.append(f"Skipped {plural(summary.rows_skipped, 'lead')} with data errors "
                      "(--on-error skip).")
     if summary.malformed:
-        lines.append(f"Skipped {group_digits(summary.malformed)} malformed rows that could not "
+        lines.append(f"Skipped {plural(summary.malformed, 'malformed row')} that could not "
                      "be read at all.")
-    if summary.rows_with_errors:
-        lines.append(f"{group_digits(summary.rows_with_errors)} leads had data errors "
-                     f"({group_digits(summary.problems)} problems in all); a lead with an "
-                     "unreadable value is scored with that value unknown."
-                     if not summary.rows_skipped else
-                     f"{group_digits(summary.problems)} data problems in all.")
+    if summary.rows_with_errors and not summary.rows_skipped:
+        lines.append(f"{plural(summary.rows_with_errors, 'lead')} had data errors "
+                     f"({plural(summary.problems, 'problem')} in all); a lead with an "
+                     "unreadable value is scored with that value unknown.")
     elif summary.problems:
-        lines.append(f"{group_digits(summary.problems)} data problems in all.")
+        lines.append(f"{plural(summary.problems, 'data problem')} in all.")
     else:
         lines.append("No data errors.")
     for problem in summary.first_problems:
@@ -521,6 +521,11 @@ def format_summary(summary: Summary, rs) -> str:
         else:
             lines.append(f"Cut points of {name}: none, no lead had a value to grade.")
     return "\n".join(lines)
+
+
+def plural(n: int, noun: str) -> str:
+    """`1 lead`, `2 leads`, `1 042 leads`."""
+    return f"{group_digits(n)} {noun}{'' if n == 1 else 's'}"
 
 
 def number_text(value) -> str:
