@@ -363,3 +363,17 @@ def test_disqualify_without_stages_gives_a_disqualified_column(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == ["id,fit,disqualified", "A,0,true", "B,10,false",
                                           "C,0,false"]
+
+
+@pytest.mark.parametrize("name, text", [("leads.csv", "Record ID,Employees\n"),
+                                        ("leads.jsonl", ""), ("leads.jsonl", "\n\n")])
+def test_an_export_without_leads_gives_an_empty_output(files, name, text):
+    folder, rules, _ = files
+    leads = folder / name
+    leads.write_text(text, encoding="utf-8")
+    out = folder / "scores.csv"
+    result = run(rules, leads, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "Record ID,fit,engagement,temperature,spend,ready,stage,route"]
+    assert "Scored 0 of 0 leads" in result.stderr

@@ -941,7 +941,9 @@ class LeadReader:
             else:
                 read = source.getter(column)
             if f.key:
-                if f.name in self.absent:
+                # A JSON file without a single record has no columns to check: it is simply
+                # an empty export.
+                if f.name in self.absent and (source.columns or not dict_records):
                     raise DataError(self._no_key_message(f))
                 self.key_column = column
             self.plan.append(FieldPlan(f.name, column, read, convert))
