@@ -377,3 +377,13 @@ def test_an_export_without_leads_gives_an_empty_output(files, name, text):
     assert out.read_text(encoding="utf-8").splitlines() == [
         "Record ID,fit,engagement,temperature,spend,ready,stage,route"]
     assert "Scored 0 of 0 leads" in result.stderr
+
+
+def test_errors_file_where_asked_even_on_standard_output(files):
+    folder, rules, leads = files
+    errors = folder / "problems.csv"
+    result = run(rules, leads, "--errors", errors, "--as-of", AS_OF)
+    assert result.exit_code == 0
+    assert len(list(csv.DictReader(io.StringIO(result.stdout)))) == 4
+    assert [r["value"] for r in read_csv(errors)] == ["many", "$9"]
+    assert f"(listed in {errors})" in result.stderr
