@@ -576,15 +576,6 @@ class _Unreadable(str):
     """The remembered message of a cell text that does not fit its field."""
 
 
-def expected(spec: ast.TypeSpec, currency: str | None = None) -> str:
-    """What a type expects, in words, for summaries and docs."""
-    return {
-        "int": "a whole number", "number": "a number", "text": "text",
-        "money": f"an amount{' in ' + currency if currency else ''}", "bool": "yes or no",
-        "date": "a date", "datetime": "a date and time", "enum": "one of the listed values",
-    }.get(spec.name, spec.name)
-
-
 # ============================================================================ files
 
 
@@ -604,7 +595,7 @@ def detect_format(path: str | Path, given: str | None = None) -> str:
         if name.endswith(suffix):
             return fmt
     raise DataError(f"cannot tell the format of '{path}' from its name: name it .csv, .jsonl "
-                    "or .parquet, or say --format")
+                    "or .parquet (leadrules score also takes --input-format)")
 
 
 def require_pyarrow():
