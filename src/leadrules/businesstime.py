@@ -122,6 +122,7 @@ class _Compiled:
     holiday_lost: tuple[timedelta, ...]
     working_weekday_prefix: tuple[int, ...]
     working_days_per_week: int
+    # Only holidays on weekdays that have hours remove a working day from the count.
     closed_ords: tuple[int, ...]
     holidays: frozenset[date]
 
