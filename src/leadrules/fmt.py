@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import accumulate
 
 from leadrules import ast
 from leadrules.diagnostics import Diagnostic
@@ -75,7 +77,6 @@ class Line:
     flat: str = " "
 
 
-HARD = Line("\n")   # always breaks
 SOFT = Line("")
 
 
@@ -134,7 +135,7 @@ def _fits(first, rest: list, room: int) -> bool:
         elif isinstance(doc, (list, tuple)):
             stack.extend((indent, mode, part) for part in reversed(doc))
         elif isinstance(doc, Line):
-            if mode == _BREAK or doc is HARD:
+            if mode == _BREAK:
                 return True
             room -= len(doc.flat)
         elif isinstance(doc, (Group, Align, Nest)):
@@ -144,11 +145,11 @@ def _fits(first, rest: list, room: int) -> bool:
     return False
 
 
-def render(doc, column: int = 0, indent: int = 0, width: int = WIDTH) -> str:
+def render(doc, column: int = 0, indent: int = 0, width: int = WIDTH, mode: int = _BREAK) -> str:
     """The document laid out from `column`; new lines start at `indent` unless aligned."""
     out: list[str] = []
     pos = column
-    commands = [(indent, _BREAK, doc)]
+    commands = [(indent, mode, doc)]
     while commands:
         ind, mode, doc = commands.pop()
         if isinstance(doc, str):
@@ -157,7 +158,7 @@ def render(doc, column: int = 0, indent: int = 0, width: int = WIDTH) -> str:
         elif isinstance(doc, (list, tuple)):
             commands.extend((ind, mode, part) for part in reversed(doc))
         elif isinstance(doc, Line):
-            if mode == _FLAT and doc is not HARD:
+            if mode == _FLAT:
                 out.append(doc.flat)
                 pos += len(doc.flat)
             else:
@@ -201,7 +202,8 @@ def _fill(doc: Fill, ind: int, mode: int, commands: list, room: int) -> None:
 
 
 def flat(doc) -> str:
-    return render(doc, width=1 << 30)
+    """The document on one line."""
+    return render(doc, mode=_FLAT)
 
 
 def _join(docs, separator) -> list:
@@ -442,6 +444,7 @@ class Node:
     head_comment: ast.Comment | None = None
     close_comment: ast.Comment | None = None
     tail: list = field(default_factory=list)
+    index: _Index | None = None
 
     @property
     def is_block(self) -> bool:
@@ -675,6 +678,7 @@ class Printer:
                 bound = following - 1 if following else last - (parent.style != "top")
                 child.end = max(child.end or child.start,
                                 self.source.last_code(child.start, bound))
+        parent.index = _Index(parent.children)
 
     # ------------------------------------------------------------------------ comments
 
@@ -682,13 +686,13 @@ class Printer:
         line = comment.line
         parent = root
         while True:
-            inside = [c for c in parent.children if c.is_block and c.start <= line <= c.end]
-            if not inside:
+            inside = next((c for c in parent.index.containing(line) if c.is_block), None)
+            if inside is None:
                 break
-            parent = inside[0]
-        statements = [c for c in parent.children if not c.is_block and c.start <= line <= c.end]
-        if statements:
-            max(statements, key=lambda n: n.start).inner.append(comment)
+            parent = inside
+        statement = next((c for c in parent.index.containing(line) if not c.is_block), None)
+        if statement is not None:
+            statement.inner.append(comment)
             return
         if not comment.own_line:
             if parent is not root and line == parent.brace and parent.head_comment is None:
@@ -697,13 +701,13 @@ class Printer:
             if parent is not root and line == parent.close and parent.close_comment is None:
                 parent.close_comment = comment
                 return
-            before = [c for c in parent.children if c.end < line and not c.is_block]
-            if before:
-                max(before, key=lambda n: n.end).inner.append(comment)
+            before = parent.index.before(line)
+            if before is not None:
+                before.inner.append(comment)
                 return
-        following = [c for c in parent.children if c.start > line]
-        if following:
-            min(following, key=lambda n: n.start).leading.append(comment)
+        following = parent.index.after(line)
+        if following is not None:
+            following.leading.append(comment)
         else:
             parent.tail.append(comment)
 
@@ -949,7 +953,8 @@ def _rules(rows: list[Node], indent: str, out: dict) -> None:
     keep their label two spaces after them, and are wrapped when even that is too long."""
     points_width = max(text_width(n.cells[0]) for n in rows)
     start = len(indent) + points_width + 1
-    bodies = {id(n): text_width(flat(n.rest)) for n in rows}
+    texts = {id(n): flat(n.rest) for n in rows}
+    bodies = {key: text_width(text) for key, text in texts.items()}
     labelled = [(bodies[id(n)], text_width(n.label), n) for n in rows if n.label is not None]
 
     def aligned(column: int) -> list[Node]:
@@ -961,10 +966,11 @@ def _rules(rows: list[Node], indent: str, out: dict) -> None:
         candidates = aligned(column)
         if len(candidates) > len(fitting):
             body_width, fitting = column, candidates
+    in_column = {id(n) for n in fitting}
     for node in rows:
         prefix = indent + _pad(node.cells[0], points_width) + " "
-        if node in fitting:
-            out[id(node)] = [prefix + _pad(flat(node.rest), body_width) + "  " + node.label]
+        if id(node) in in_column:
+            out[id(node)] = [prefix + _pad(texts[id(node)], body_width) + "  " + node.label]
         elif node.label is not None:
             out[id(node)] = _render_rest([node.rest, "  ", node.label], prefix, indent)
         else:
@@ -1019,6 +1025,35 @@ def _trim_tail(entries: list, leading: bool) -> list:
 
 def _with_comment(line: str, comment: ast.Comment | None) -> str:
     return line if comment is None else f"{line}  {comment.text}"
+
+
+class _Index:
+    """A block's children by source line, to find in a few steps the one a comment belongs to."""
+
+    def __init__(self, children: list[Node]) -> None:
+        self.nodes = sorted(children, key=lambda n: (n.start, n.end))
+        self.starts = [n.start for n in self.nodes]
+        self.reach = list(accumulate((n.end for n in self.nodes), max))
+
+    def containing(self, line: int):
+        """The children whose lines include `line`, the latest to start first."""
+        i = bisect_right(self.starts, line) - 1
+        while i >= 0 and self.reach[i] >= line:
+            if self.nodes[i].end >= line:
+                yield self.nodes[i]
+            i -= 1
+
+    def before(self, line: int) -> Node | None:
+        """The last statement that ends before `line`."""
+        for i in range(bisect_right(self.starts, line) - 1, -1, -1):
+            node = self.nodes[i]
+            if not node.is_block and node.end < line:
+                return node
+        return None
+
+    def after(self, line: int) -> Node | None:
+        i = bisect_right(self.starts, line)
+        return self.nodes[i] if i < len(self.nodes) else None
 
 
 # ============================================================================ the source text
