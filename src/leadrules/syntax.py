@@ -219,10 +219,17 @@ def comments(text: str) -> list[ast.Comment]:
     """Every `#` comment outside strings, with its place and whether it has its own line."""
     found: list[ast.Comment] = []
     line, line_start, i, n = 1, 0, 0, len(text)
+    # The regular expressions jump over everything that cannot start a string, a comment or a
+    # line: a file of megabytes is scanned in C, not character by character.
     while i < n:
+        match = _SCAN.search(text, i)
+        if match is None:
+            break
+        i = match.start()
         ch = text[i]
         if ch == "\n":
             line, line_start = line + 1, i + 1
+            i += 1
         elif text.startswith('"""', i):
             end = text.find('"""', i + 3)
             end = n if end < 0 else end + 3
@@ -231,22 +238,21 @@ def comments(text: str) -> list[ast.Comment]:
             if last_newline >= 0:
                 line_start = last_newline + 1
             i = end
-            continue
         elif ch == '"':
-            i += 1
-            while i < n and text[i] not in '"\n':
-                i += 2 if text[i] == "\\" else 1
-            if i < n and text[i] == "\n":
-                continue
-        elif ch == "#":
+            body_end = _STRING_BODY.match(text, i + 1).end()
+            # A string cut by the end of its line ends there; the newline is counted next.
+            i = body_end if body_end < n and text[body_end] == "\n" else body_end + 1
+        else:
             end = text.find("\n", i)
             end = n if end < 0 else end
             own_line = not text[line_start:i].strip()
             found.append(ast.Comment(text[i:end].rstrip(), line, i - line_start + 1, own_line))
             i = end
-            continue
-        i += 1
     return found
+
+
+_SCAN = re.compile(r'["#\n]')
+_STRING_BODY = re.compile(r'[^"\\\n]*(?:\\[\s\S][^"\\\n]*)*')
 
 
 def _balanced(line: str) -> bool:
