@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadrules.cli import main
@@ -387,3 +387,41 @@ def test_errors_file_where_asked_even_on_standard_output(files):
     assert len(list(csv.DictReader(io.StringIO(result.stdout)))) == 4
     assert [r["value"] for r in read_csv(errors)] == ["many", "$9"]
     assert f"(listed in {errors})" in result.stderr
+
+
+_CELL = st.one_of(st.sampled_from(["", "Select", "Software", "12 000 EUR", "$5", "1,5", "x"]),
+                  st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12))
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(_CELL, min_size=5, max_size=5), max_size=12))
+def test_rows_in_equal_rows_out_whatever_the_cells(files, cells):
+    from leadrules.scoring import Options, Run, parse_as_of
+
+    folder, rules, _ = files
+    leads = folder / "random.csv"
+    with open(leads, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Record ID", "Employees", "Industry", "Budget", "Email"])
+        writer.writerows(cells)
+    scorer = _scorer(rules)
+    out = folder / "random-scores.csv"
+    summary = Run(scorer, leads, out, Options(as_of=parse_as_of(AS_OF, scorer.rs),
+                                              errors_path=folder / "e.csv")).run()
+    assert summary.rows_read == summary.rows_written == len(cells) == len(read_csv(out))
+    # The key as read: a cell of nothing but spaces is a missing key.
+    assert [r["Record ID"] for r in read_csv(out)] == [
+        row[0] if row[0].strip() else "" for row in cells]
+
+
+_SCORERS: dict = {}
+
+
+def _scorer(rules):
+    from leadrules.check import check
+    from leadrules.scoring import Scorer
+
+    if rules.read_text() not in _SCORERS:
+        _SCORERS[rules.read_text()] = Scorer.from_ruleset(check(rules))
+    return _SCORERS[rules.read_text()]
