@@ -875,7 +875,8 @@ class Generator:
             if value.kind == "bool":
                 if not value.nullable:
                     return _known(Code(value.code))
-                return Cond(Code(f"{value.code} is not None and bool({value.code})", _AND),
+                # None is falsy: the value itself tells TRUE (not a bool when the lead holds 1).
+                return Cond(Code(value.code),
                             Code(f"{value.code} is not None and not {value.code}", _AND), True)
             self.fail("LR209", f"'{unparse.expr(node.value)}' is not a yes-or-no value", node)
             return _known(FALSE)
@@ -1551,11 +1552,11 @@ class Generator:
                 c = self.cond(d.cond)
                 parts.append(c.t)
                 if self.explain:
-                    w.line(f"barred.append({c.t.text})")
+                    w.line(f"barred.append(True if {c.t.wrapped(_IFELSE)} else False)")
             if self.explain:
                 w.line("disqualified = any(barred)")
             else:
-                w.line(f"disqualified = {_or(parts).text}")
+                w.line(f"disqualified = True if {_or(parts).wrapped(_IFELSE)} else False")
             if rs.stages:
                 w.line("if disqualified:")
                 with w.indent():

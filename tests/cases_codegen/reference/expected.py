@@ -380,7 +380,7 @@ def evaluate(lead, events=(), as_of=None, explain=False, cuts=None):
         stage = 'opportunity'
     # disqualification overrides the ladder
     # tests/fixtures/reference.leadrules:112  disqualify when excluded "Contact exclu"
-    disqualified = segment_excluded is True
+    disqualified = True if segment_excluded is True else False
     if disqualified:
         stage = 'disqualified'
 
@@ -692,7 +692,7 @@ def _evaluate_explained(lead, events, as_of, cuts):
             stage = 'opportunity'
     # disqualification overrides the ladder
     # tests/fixtures/reference.leadrules:112  disqualify when excluded "Contact exclu"
-    barred.append(segment_excluded is True)
+    barred.append(True if segment_excluded is True else False)
     disqualified = any(barred)
     if disqualified:
         stage = 'disqualified'
