@@ -255,3 +255,11 @@ def test_explain_reports_bad_input_clearly(tmp_path: Path) -> None:
     assert "'company_size': lots is not a whole number (taken as missing)" in result.output
     assert run("explain", REFERENCE, odd, "--as-of", "tomorrow").exit_code == 2
     assert run("explain", REFERENCE, lead_file(tmp_path, [1, 2])).exit_code == 1
+
+
+def test_why_not_a_quantile_grade_says_it_depends_on_the_others(tmp_path: Path) -> None:
+    result = run("explain", REFERENCE, lead_file(tmp_path), "--as-of", "2027-03-01T10:00",
+                 "--why-not", "frequency.q5")
+    assert result.exit_code == 0
+    assert "Fréquence is not set (count(purchase within 365 days) is 0): it is cut into " \
+           "quintiles of the scored leads" in result.output

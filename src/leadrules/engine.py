@@ -111,7 +111,7 @@ class Engine:
         self.source = codegen.generate(self.ruleset)
         self.module = run_source(self.source, "evaluator")
         self.evaluate_raw = self.module["evaluate"]
-        self._probes: dict[tuple, tuple[Any, list]] = {}
+        self._probes: dict[tuple, tuple[Any, list, tuple]] = {}
 
     @property
     def fingerprint(self) -> str:
@@ -146,8 +146,10 @@ class Engine:
         if key not in self._probes:
             source, atoms = codegen.probe_source(self.ruleset, conditions)
             namespace = run_source(source, "probe")
-            self._probes[key] = (namespace["probe"], atoms)
-        return self._probes[key]
+            # The conditions stay referenced, so their ids cannot be reused by other nodes.
+            self._probes[key] = (namespace["probe"], atoms, conditions)
+        probe, atoms, _ = self._probes[key]
+        return probe, atoms
 
 
 # ============================================================================ quantiles

@@ -328,16 +328,18 @@ def why_not(ev: Evaluated, target: str) -> WhyNot:
     if target in [s.name for s in rs.stages] or target == DISQUALIFIED:
         return _why_not_stage(ev, target)
     grade, _, row = target.partition(".") if "." in target else ("", "", target)
+    if grade in rs.grades and rs.grades[grade].quantiles:
+        g = rs.grades[grade]
+        value = ev.result.grades[g.name].value
+        graded = show(ev.result.grades[g.name].graded, rs)
+        return WhyNot(target, "grade", value == row,
+                      f"{g.label or g.name} is {value or 'not set'} ({unparse.expr(g.by)} is "
+                      f"{graded}): it is cut into {g.quantiles} of the scored leads, so it "
+                      "depends on the other leads as much as on this one.")
     for g in rs.grades.values():
         if (grade and g.name != grade) or (not grade and row not in [r.name for r in g.rows]):
             continue
         return _why_not_grade(ev, g, row)
-    if grade in rs.grades and rs.grades[grade].quantiles:
-        g = rs.grades[grade]
-        value = ev.result.grades[g.name].value
-        return WhyNot(target, "grade", value == row,
-                      f"{g.name} is {value or 'not set'}: it is cut by {g.quantiles} of the "
-                      "scored leads, so it depends on the other leads as much as on this one")
     names = [s.name for s in rs.stages] + [r.name for g in rs.grades.values() for r in g.rows]
     from leadrules.diagnostics import did_you_mean
 
