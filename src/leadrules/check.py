@@ -154,7 +154,7 @@ def dependencies(rs: Ruleset, node) -> set[str]:
     """The segments, scores, grades and qualifications that `node` reads."""
     names = set(rs.segments) | set(rs.scores) | set(rs.grades) | set(rs.qualifications)
     found: set[str] = set()
-    for sub in ast.walk(node):
+    for sub in _walk(rs, node):
         if isinstance(sub, ast.Ref) and sub.parts[0] in names:
             found.add(sub.parts[0])
     return found
@@ -163,10 +163,11 @@ def dependencies(rs: Ruleset, node) -> set[str]:
 def order_definitions(rs: Ruleset) -> list[Diagnostic]:
     """Sets `rs.order` so that each definition comes after what it reads; cycles are LR501."""
     nodes = {**rs.segments, **rs.scores, **rs.grades, **rs.qualifications}
-    deps = {name: dependencies(rs, node) - {name} for name, node in nodes.items()}
+    reads = {name: dependencies(rs, node) for name, node in nodes.items()}
+    deps = {name: found - {name} for name, found in reads.items()}
     problems: list[Diagnostic] = []
     for name, node in nodes.items():
-        if name in dependencies(rs, node):
+        if name in reads[name]:
             problems.append(error("LR501", f"'{name}' depends on itself", node.span,
                                   "a definition cannot use its own value"))
     order: list[str] = []
@@ -269,6 +270,40 @@ def _hidden(rs: Ruleset, name: str) -> bool:
 
 def _has_syntax_errors(rs: Ruleset) -> bool:
     return any(d.code in SYNTAX_CODES for d in rs.diagnostics)
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _walk(rs: Ruleset, node) -> list:
+    """`node` and every node inside it (as ast.walk), computed once per node and ruleset: the
+    passes walk the same definitions many times."""
+    cache = rs.__dict__.setdefault("_walked", {})
+    found = cache.get(id(node))
+    if found is None:
+        found = cache[id(node)] = _descend(node)
+    return found
+
+
+def _descend(node) -> list:
+    out = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        names = _FIELDS.get(type(current))
+        if names is None:
+            names = _FIELDS[type(current)] = tuple(
+                name for name in current.__dataclass_fields__ if name != "span")
+        children = []
+        for name in names:
+            value = getattr(current, name)
+            if type(value) is tuple:
+                children.extend(v for v in value if hasattr(v, "__dataclass_fields__"))
+            elif hasattr(value, "__dataclass_fields__"):
+                children.append(value)
+        stack.extend(reversed(children))
+    return out
 
 
 def _items(rs: Ruleset, kind: type) -> list:
@@ -931,7 +966,7 @@ def check_header(rs: Ruleset) -> list[Diagnostic]:
             elif party.role in seen:
                 out.append(error("LR116", f"the {party.role} party is named twice", party.span))
             seen.add(party.role)
-    money = [n for m in rs.modules for item in m.items for n in ast.walk(item)
+    money = [n for m in rs.modules for item in m.items for n in _walk(rs, item)
              if isinstance(n, ast.Money)]
     money_fields = [f for f in rs.fields.values() if f.type.name == "money"]
     code_ok = rs.currency is not None and re.fullmatch(r"[A-Z]{3}", rs.currency)
@@ -1261,12 +1296,14 @@ def check_reachability(rs: Ruleset) -> list[Diagnostic]:
     """Thresholds on scores that no lead, or every lead, satisfies (grade bands: see grades)."""
     out: list[Diagnostic] = []
     for cond, _owner in _conditions(rs):
-        for node in ast.walk(cond):
+        for node in _walk(rs, cond):
             if isinstance(node, ast.Compare) and isinstance(node.right, (ast.Number, ast.Percent)):
                 interval = value_interval(rs, node.left)
                 if interval is None:
                     continue
                 result = reach.verdict(interval, node.op, node.right.value)
+                if result is None:
+                    continue
                 text = f"{_value_text(node.left)} {node.op} {_value_text(node.right)}"
             elif isinstance(node, ast.Between) and all(
                     isinstance(b, (ast.Number, ast.Percent)) for b in (node.low, node.high)):
@@ -1274,6 +1311,8 @@ def check_reachability(rs: Ruleset) -> list[Diagnostic]:
                 if interval is None or node.low.value > node.high.value:
                     continue
                 result = reach.between_verdict(interval, node.low.value, node.high.value)
+                if result is None:
+                    continue
                 text = (f"{_value_text(node.value)} between {_value_text(node.low)} and "
                         f"{_value_text(node.high)}")
             else:
@@ -1417,7 +1456,7 @@ def _quantiles_used_per_lead(rs: Ruleset) -> set[str]:
     names = {n for n, g in rs.grades.items() if g.quantiles and not g.cuts}
     used: set[str] = set()
     for test in rs.tests:
-        for node in ast.walk(test):
+        for node in _walk(rs, test):
             if isinstance(node, ast.Ref) and node.parts[0] in names:
                 used.add(node.parts[0])
     return used
@@ -1499,7 +1538,7 @@ def _readers(rs: Ruleset, builtin: str) -> dict[str, str]:
         node = nodes.get(name)
         if node is None:
             continue
-        for sub in ast.walk(node):
+        for sub in _walk(rs, node):
             if isinstance(sub, ast.Ref):
                 if sub.parts[0] == builtin and builtin not in nodes:
                     found[name] = name
@@ -1512,13 +1551,13 @@ def _readers(rs: Ruleset, builtin: str) -> dict[str, str]:
 
 def _self_reads(rs, cond, builtin: str, readers: dict[str, str], owner: str, later) -> list:
     out = []
-    for node in ast.walk(cond):
+    for node in _walk(rs, cond):
         if not isinstance(node, ast.Ref):
             continue
         head = node.parts[0]
         if head == builtin:
             message = f"{owner} reads the lead's {builtin}, which it helps decide"
-            named = [n.parts[0] for n in ast.walk(cond) if isinstance(n, ast.Ref)
+            named = [n.parts[0] for n in _walk(rs, cond) if isinstance(n, ast.Ref)
                      and n.parts[0] in later]
             if named:
                 message = f"{owner} refers to the later {builtin} '{named[0]}'"
@@ -1835,7 +1874,7 @@ def check_unused(rs: Ruleset) -> list[Diagnostic]:
     calendars: set[str] = set()
     for module in rs.modules:
         for item in module.items:
-            for node in ast.walk(item):
+            for node in _walk(rs, item):
                 if isinstance(node, ast.Ref):
                     if not (isinstance(item, _VALUE_KINDS_TUPLE) and node.parts[0] == item.name):
                         names.add(node.parts[0])
