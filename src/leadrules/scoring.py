@@ -417,7 +417,7 @@ class ErrorsFile:
 
             self.target = AtomicFile(self.path)
             self.text = io.TextIOWrapper(self.target.file, encoding="utf-8", newline="")
-            self.csv = csv.writer(self.text, lineterminator="\n")
+            self.csv = csv.writer(self.text)
             self.csv.writerow(self.HEADER)
         self.csv.writerow([problem.file, problem.row, problem.column, problem.value,
                            problem.message])

@@ -149,7 +149,7 @@ class CsvWriter(Writer):
 
         self.text = io.TextIOWrapper(self.target.file, encoding="utf-8", newline="",
                                      write_through=False)
-        self.csv = csv.writer(self.text, lineterminator="\n")
+        self.csv = csv.writer(self.text)
         self.csv.writerow([name for name, _ in columns])
         self.kinds = [kind for _, kind in columns]
         # Scores are Decimals quantized to cents or ints, grades and stages str or None: the
