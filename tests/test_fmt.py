@@ -135,7 +135,11 @@ def test_numbers_strings_and_percentages() -> None:
     assert number(D("12.50")) == "12.50"
     assert percent(D("0.4")) == "40%"
     assert percent(D("0.025")) == "2.5%"
-    assert quote('a "b" \\ c\nd\te') == '"a \\"b\\" \\\\ c\\nd\\te"'
+    assert quote('a "b" \\ c\nd\te') == '"a \\"b\\" \\ c\\nd\\te"'
+    # A backslash is doubled only where it would start an escape: patterns keep their spelling.
+    assert quote("\\d+\\.\\w") == '"\\d+\\.\\w"'
+    assert quote("ends with \\") == '"ends with \\\\"'
+    assert quote('\\"') == '"\\\\\\""'
 
 
 def test_empty_and_comment_only_files() -> None:

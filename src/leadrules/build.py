@@ -15,8 +15,12 @@ _UNITS = {
 }
 
 
+_ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+
+
 def unquote(raw: str) -> str:
-    """The value of a STRING token: triple-quoted prose is dedented, `\\"` and `\\\\` unescaped."""
+    """The value of a STRING token: triple-quoted prose is dedented; `\\"`, `\\\\`, `\\n` and `\\t`
+    are escapes, and any other backslash stays as written (so `matches "\\d+"` means `\\d+`)."""
     if raw.startswith('"""'):
         return _dedent_prose(raw[3:-3])
     body = raw[1:-1]
@@ -24,9 +28,8 @@ def unquote(raw: str) -> str:
     i = 0
     while i < len(body):
         ch = body[i]
-        if ch == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+        if ch == "\\" and i + 1 < len(body) and body[i + 1] in _ESCAPES:
+            out.append(_ESCAPES[body[i + 1]])
             i += 2
         else:
             out.append(ch)

@@ -232,8 +232,10 @@ def _bracketed(opening: str, items: list, closing: str, alone: bool = False):
 
 def quote(value: str) -> str:
     """A double-quoted string that reads back as `value`."""
-    escaped = (value.replace("\\", "\\\\").replace('"', '\\"')
-               .replace("\n", "\\n").replace("\t", "\\t"))
+    # A backslash is doubled only where it would otherwise start an escape, so that a pattern
+    # such as `\d+` keeps the spelling its author wrote.
+    escaped = re.sub(r'\\(?=["\\nt]|$)', r"\\\\", value)
+    escaped = escaped.replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
     return f'"{escaped}"'
 
 
