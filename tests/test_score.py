@@ -105,7 +105,7 @@ def test_one_row_per_lead_with_every_result(files):
     folder, rules, leads = files
     out = folder / "scores.csv"
     result = run(rules, leads, "-o", out, "--as-of", AS_OF)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1  # written, but some values did not fit, result.output
     rows = read_csv(out)
     assert [r["Record ID"] for r in rows] == ["A", "B", "C", "D"]
     assert list(rows[0]) == ["Record ID", "fit", "engagement", "temperature", "spend", "ready",
@@ -157,7 +157,7 @@ def test_skip_mode_leaves_out_the_leads_with_errors(files):
     folder, rules, leads = files
     out = folder / "scores.csv"
     result = run(rules, leads, "-o", out, "--as-of", AS_OF, "--on-error", "skip")
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # written, but some values did not fit
     assert [r["Record ID"] for r in read_csv(out)] == ["A", "B"]
     assert "Scored 2 of 4 leads" in result.stderr
     assert "Skipped 2 leads with data errors" in result.stderr
@@ -194,7 +194,7 @@ def test_interrupted_run_leaves_no_file(files, monkeypatch):
 def test_stdout_when_no_output_file(files):
     _, rules, leads = files
     result = run(rules, leads, "--as-of", AS_OF, "-q")
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # written, but some values did not fit
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [r["Record ID"] for r in rows] == ["A", "B", "C", "D"]
     assert result.stderr == ""
@@ -203,7 +203,7 @@ def test_stdout_when_no_output_file(files):
 def test_explain_column(files):
     folder, rules, leads = files
     out = folder / "scores.jsonl"
-    assert run(rules, leads, "-o", out, "--as-of", AS_OF, "--explain").exit_code == 0
+    assert run(rules, leads, "-o", out, "--as-of", AS_OF, "--explain").exit_code == 1
     first = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
     assert first["explanation"] == ["fit: +30 Right size (line 22)",
                                     "fit: +20 Target industry (line 23)",
@@ -231,7 +231,7 @@ def test_events_file_joined_on_the_key(files):
         "B,purchase,someday,5\n", encoding="utf-8")
     out = folder / "scores.csv"
     result = run(rules, leads, "--events", events, "-o", out, "--as-of", AS_OF)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1  # written, but some values did not fit, result.output
     a, b, c, d = read_csv(out)
     assert (a["engagement"], a["temperature"]) == ("45", "hot")
     assert (b["engagement"], b["temperature"]) == ("10", "cold")
@@ -306,7 +306,7 @@ def test_clear_messages_and_no_traceback(files):
     assert "row 3 has 3 cells but the header has 2 columns" in result.stderr
     assert not (folder / "x.csv").exists()
     result = run(rules, bad, "-o", folder / "x.csv", "--on-error", "skip")
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # written, but some values did not fit
     assert "Skipped 1 malformed row that could not be read" in result.stderr
     result = run(rules, leads, "--as-of", "next tuesday")
     assert result.exit_code == 2 and "--as-of 'next tuesday' is not a date" in result.stderr
@@ -339,7 +339,7 @@ def test_real_command_in_a_subprocess(files):
     done = subprocess.run([str(command), "score", str(rules), str(leads), "-o", str(out),
                            "--as-of", AS_OF], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "NO_COLOR": "1"})
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr
     assert len(read_csv(out)) == 4
     assert "Scored 4 of 4 leads" in done.stderr
     assert "\r" not in done.stderr  # no progress bar when standard error is not a terminal
@@ -383,7 +383,7 @@ def test_errors_file_where_asked_even_on_standard_output(files):
     folder, rules, leads = files
     errors = folder / "problems.csv"
     result = run(rules, leads, "--errors", errors, "--as-of", AS_OF)
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # written, but some values did not fit
     assert len(list(csv.DictReader(io.StringIO(result.stdout)))) == 4
     assert [r["value"] for r in read_csv(errors)] == ["many", "$9"]
     assert f"(listed in {errors})" in result.stderr

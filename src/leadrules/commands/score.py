@@ -75,6 +75,9 @@ def command(rules: str, leads: str, events: str | None, as_of: str | None, outpu
     """Score a CRM export with the rules: one row per lead in LEADS (CSV, JSON Lines or
     Parquet), with its key, every score, grade and qualification, its stage and its route.
 
+    Exit code 0 when every value was read, 1 when the rules have errors or some values did not
+    fit (the output is still written, except with --on-error fail), 2 for a wrong command line.
+
     A summary is printed at the end: rows read and written, data errors, how often each field
     was not given or unreadable. Data errors are listed in OUT.errors.csv.
     """
@@ -124,6 +127,10 @@ def command(rules: str, leads: str, events: str | None, as_of: str | None, outpu
         bar.clear()
     if not quiet:
         click.echo(scoring.format_summary(summary, engine.rs), err=True)
+    # The output is complete, but the export had values that do not fit: say so with the exit
+    # code too, so that a pipeline notices (the errors file tells which rows and cells).
+    if summary.problems or summary.malformed or summary.events_problems:
+        raise SystemExit(PROBLEMS)
 
 
 def _load(rules: str):
