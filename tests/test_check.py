@@ -36,18 +36,23 @@ def codes(rs) -> list[str]:
 # ----------------------------------------------------------------------------- golden cases
 
 
+def check_case(case: Path, monkeypatch) -> list:
+    """What `leadrules check input.leadrules` reports, tests run."""
+    monkeypatch.chdir(case.parent)
+    return check_files([Path("input.leadrules")])[1]
+
+
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.parent.name)
 def test_golden(case: Path, monkeypatch) -> None:
-    monkeypatch.chdir(case.parent)
-    rs = check("input.leadrules")
-    rendered = format_text(rs.diagnostics) + "\n"
+    diagnostics = check_case(case, monkeypatch)
+    rendered = format_text(diagnostics) + "\n"
     golden = case.parent / "expected.diagnostics"
     if UPDATE:
         golden.write_text(rendered, encoding="utf-8")
     assert golden.exists(), "run with LEADRULES_UPDATE_GOLDEN=1 to write expected.diagnostics"
     assert rendered == golden.read_text(encoding="utf-8")
     code = case.parent.name.split("-")[0].upper()
-    assert code in codes(rs), f"the case {case.parent.name} does not draw {code}"
+    assert code in [d.code for d in diagnostics], f"{case.parent.name} does not draw {code}"
 
 
 def test_every_code_has_a_golden_case_and_a_documented_entry() -> None:
@@ -59,8 +64,7 @@ def test_every_code_has_a_golden_case_and_a_documented_entry() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.parent.name)
 def test_codes_keep_their_severity(case: Path, monkeypatch) -> None:
-    monkeypatch.chdir(case.parent)
-    for d in check("input.leadrules").diagnostics:
+    for d in check_case(case, monkeypatch):
         assert d.code in CODES, d.code
         assert d.severity.value == CODES[d.code][0], (d.code, d.message)
 

@@ -209,3 +209,16 @@ def test_the_installed_command(tmp_path) -> None:
     assert "warning[LR605]" in done.stdout
     usage = subprocess.run([exe, "check"], capture_output=True, text=True, timeout=120)
     assert usage.returncode == 2 and "Usage:" in usage.stderr
+
+
+def test_test_blocks_run_unless_no_tests(workdir) -> None:
+    (workdir / "tested.leadrules").write_text(CLEAN + """test "Big company" {
+    as of 2027-03-01
+    lead { size: 80 }
+    expect fit == 99
+}
+""", encoding="utf-8")
+    result = run("tested.leadrules")
+    assert result.exit_code == 1
+    assert 'error[LR810]: test "Big company": expected fit == 99' in result.stdout
+    assert run("--no-tests", "tested.leadrules").exit_code == 0

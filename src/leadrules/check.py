@@ -2073,9 +2073,12 @@ def main_files(files: list[Path]) -> list[Path]:
     return roots
 
 
-def check_files(files: list[Path]) -> tuple[list[Ruleset], list[Diagnostic], list[str]]:
+def check_files(files: list[Path], run_tests: bool = True
+                ) -> tuple[list[Ruleset], list[Diagnostic], list[str]]:
     """Check every file given (folders already expanded): the checked rulesets of the main files,
-    all their diagnostics de-duplicated and sorted, and every file read (as displayed)."""
+    all their diagnostics de-duplicated and sorted, and every file read (as displayed). With
+    `run_tests`, the `test` blocks of each file without errors are run too (LR810 when one
+    fails)."""
     rulesets: list[Ruleset] = []
     diagnostics: list[Diagnostic] = []
     read: dict[str, None] = {}
@@ -2083,11 +2086,24 @@ def check_files(files: list[Path]) -> tuple[list[Ruleset], list[Diagnostic], lis
         rs = check(file)
         rulesets.append(rs)
         diagnostics.extend(rs.diagnostics)
+        if run_tests and rs.tests and rs.ok:
+            diagnostics.extend(_run_tests(rs))
         for module in rs.modules or ():
             read.setdefault(module.path)
         if not rs.modules:
             read.setdefault(str(file))
     return rulesets, finish(diagnostics), list(read)
+
+
+def _run_tests(rs: Ruleset) -> list[Diagnostic]:
+    from leadrules.testing import FAILED, run_tests
+
+    try:
+        return run_tests(rs)
+    except Exception as exc:  # a crash of the evaluator must not hide the rest of the report
+        return [error(FAILED, f"the tests of this file could not be run ({type(exc).__name__}: "
+                      f"{exc})", rs.tests[0].span,
+                      "this is a fault of leadrules, not of the rules: please report it")]
 
 
 # The passes, in order. Where the order matters, the comment says why.

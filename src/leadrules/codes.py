@@ -97,6 +97,7 @@ CODES: dict[str, tuple[str, str]] = {
     "LR804": ("error", "no rule has this label"),
     "LR805": ("error", "given twice in a test"),
     "LR806": ("warning", "test that expects nothing"),
+    "LR810": ("error", "a test fails"),
 }
 
 

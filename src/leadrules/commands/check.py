@@ -19,12 +19,14 @@ FORMATS = ("text", "json", "github", "sarif", "junit")
               help="Fail on warnings too (exit code 1 when there is any warning).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text for people; json, github (annotations), sarif or junit for machines.")
-def command(paths: tuple[str, ...], strict: bool, fmt: str) -> None:
+@click.option("--no-tests", is_flag=True, help="Do not run the test blocks of the files.")
+def command(paths: tuple[str, ...], strict: bool, fmt: str, no_tests: bool) -> None:
     """Check rule files: syntax, names, types, grades, reachability, lifecycle, SLA, tests.
 
     PATH is a .leadrules file or a folder (searched for .leadrules files, recursively).
     Every problem of every file is reported at once, sorted by place. A file that another
-    file includes is checked as part of it.
+    file includes is checked as part of it. The test blocks of every file without errors
+    are run too.
     """
     from leadrules.check import check_files
     from leadrules.diagnostics import ERROR
@@ -38,7 +40,7 @@ def command(paths: tuple[str, ...], strict: bool, fmt: str) -> None:
     if missing:
         click.echo(format_text(missing, colour=_colour(sys.stderr)), err=True)
         raise SystemExit(USAGE)
-    _, diagnostics, read = check_files(files)
+    _, diagnostics, read = check_files(files, run_tests=not no_tests)
     errors = sum(d.severity == ERROR for d in diagnostics)
     failed = errors > 0 or (strict and len(diagnostics) > errors)
 
