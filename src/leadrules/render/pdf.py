@@ -10,6 +10,7 @@ language and date give the same bytes.
 
 from __future__ import annotations
 
+import io
 import logging
 from datetime import UTC, datetime, time
 from importlib.resources import as_file, files
@@ -19,6 +20,7 @@ from urllib.request import url2pathname
 
 import pydyf
 from weasyprint import CSS, HTML, Attachment
+from weasyprint.css import ColorProfile
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -66,9 +68,15 @@ def to_pdf(rs: Ruleset, doc: Agreement) -> bytes:
                              font_config=fonts)],
             font_config=fonts)
         stamp = datetime.combine(date_of(doc), time(0, 0), UTC)
+        # PDF/A's sRGB output intent, given here from memory: WeasyPrint would open the
+        # profile file itself and never close it.
+        icc = files("weasyprint.pdf").joinpath("sRGB2014.icc").read_bytes()
+        document.color_profiles["srgb"] = ColorProfile(
+            io.BytesIO(icc), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
         data = document.write_pdf(
             pdf_variant="pdf/a-3b",
             pdf_tags=True,
+            output_intent="leadrules-srgb",
             attachments=attachments(rs, doc, stamp),
             finisher=lambda d, pdf: finish(d, pdf, doc),
         )
