@@ -66,6 +66,7 @@ def check(path: str | Path, text: str | None = None) -> Ruleset:
                     ast.Span(modules[0].path, 1, 1, 1, 2),
                     "split it into segments, qualifications or scores and refer to them by name"))
     rs.diagnostics = finish(diagnostics)
+    rs.__dict__.pop("_walked", None)  # the passes' memo, not part of the result
     return rs
 
 
