@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from leadrules.render import seal
 from leadrules.render.messages import Messages
-from leadrules.render.typography import CODE, QUOTE, TERM, Rich
+from leadrules.render.typography import CODE, FIGURE, QUOTE, TERM, Rich
 from leadrules.render.viewmodel import Agreement
 
 
@@ -71,6 +71,9 @@ def rich_html(value) -> Markup:
             out.append(Markup("<code>{}</code>").format(text))
         elif kind == QUOTE:
             out.append(Markup('<span class="literal">{}</span>').format(text))
+        elif kind == FIGURE:
+            # Figures and dates are never hyphenated.
+            out.append(Markup('<span class="nb">{}</span>').format(text))
         else:
             out.append(escape(text))
     return Markup("").join(out)

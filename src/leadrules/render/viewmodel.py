@@ -117,8 +117,9 @@ class _Builder:
         version = a.version.value if a and a.version else None
         effective = None
         if a and a.effective_from and a.effective_to:
-            effective = self.rich("document.effective", start=self.t.date(a.effective_from.value),
-                                  end=self.t.date(a.effective_to.value))
+            effective = self.rich("document.effective",
+                                  start=self.figure(self.t.date(a.effective_from.value)),
+                                  end=self.figure(self.t.date(a.effective_to.value)))
         parties = [self.party(p) for p in (a.parties if a else ())]
         between = []
         for i, party in enumerate(parties):
@@ -596,10 +597,10 @@ class _Builder:
                                    times=self.p.times(h.windows)))
         hours_line = self.rich("calendar.intro", timezone=self.rs.timezone,
                                hours=join_rich(hours, self.item_end + " "))
-        holidays = [self.t.date(d.value) for d in cal.holidays]
+        holidays = [self.figure(self.t.date(d.value)) for d in cal.holidays]
         return {"hours": hours_line + self.last_end,
                 "holidays": (self.rich("calendar.holidays", count=len(holidays),
-                                       dates=self.t.list_and(holidays)) + self.last_end)
+                                       dates=self.t.rich_list(holidays, "and")) + self.last_end)
                 if holidays else None}
 
     def channels(self) -> Section | None:
