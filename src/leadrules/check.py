@@ -1873,6 +1873,7 @@ def check_unused(rs: Ruleset) -> list[Diagnostic]:
     names: set[str] = set()
     events: set[str] = set(rs.stage_names)  # an event named like a stage dates the stage
     calendars: set[str] = set()
+    business_time = False
     for module in rs.modules:
         for item in module.items:
             for node in _walk(rs, item):
@@ -1885,6 +1886,11 @@ def check_unused(rs: Ruleset) -> list[Diagnostic]:
                     events.update(node.events)
                 elif isinstance(node, ast.SlaCalendar):
                     calendars.add(node.name)
+                elif isinstance(node, ast.Duration) and node.business:
+                    business_time = True
+    # Business durations count on the sales SLA's calendar, else on the one named `business`.
+    if business_time and not calendars:
+        calendars.add("business")
     events |= {n for n in names if n in rs.events}
     out: list[Diagnostic] = []
     for name, ev in rs.events.items():
@@ -1958,7 +1964,9 @@ def check_tests(rs: Ruleset) -> list[Diagnostic]:
                             f"property of '{ev.name}'", out)
             elif isinstance(item, ast.Expect):
                 typer.cond(item.cond)
-            elif isinstance(item, ast.ExpectFired) and item.label not in labels:
+            # A label may belong to a rule in a part of the file that could not be read.
+            elif (isinstance(item, ast.ExpectFired) and item.label not in labels
+                  and not _has_syntax_errors(rs)):
                 out.append(error("LR804", f'no rule is labelled "{item.label}"', item.span,
                                  did_you_mean(item.label, labels)))
     return out

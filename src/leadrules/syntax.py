@@ -481,6 +481,9 @@ def _explain_token(exc, token, expected: list[str], chunk: str) -> tuple[str, st
         if getattr(exc, "state", None) is not None else None
     if curated is not None:
         return curated
+    if "CURRENCY" in expected and token.type == "NAME" and re.fullmatch(r"[A-Za-z]{3}", value):
+        return (f"'{value}' is not a currency code",
+                f"write the ISO 4217 code in capitals, such as {value.upper()}")
     if _UNITS & set(expected):
         if token.type == "NAME":
             return (f"'{value}' is not a unit of time",
