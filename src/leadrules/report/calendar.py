@@ -102,6 +102,54 @@ def deadline(cal: BusinessCalendar, start: datetime, within: ast.Duration) -> da
     return add_business_days(cal, start, int(days.to_integral_value(rounding=ROUND_CEILING)))
 
 
+class Due:
+    """The deadline of a promise made at `start`, computed only when a cheaper bound cannot
+    answer. A deadline in business days keeps the clock time of its start on a later date, so
+    it is never before start + N days (less a daylight-saving shift, at most 3 hours in any
+    zone), and never after start + enough whole weeks to hold N working days and every holiday
+    of the calendar."""
+
+    __slots__ = ("cal", "start", "within", "_at", "_lo", "_hi")
+
+    def __init__(self, cal: BusinessCalendar, start: datetime, within: ast.Duration):
+        self.cal, self.start, self.within = cal, start, within
+        self._at: datetime | None = None
+        self._lo = self._hi = None
+        if within.business and within.unit in ("days", "weeks"):
+            days = int((Decimal(within.amount) * (5 if within.unit == "weeks" else 1))
+                       .to_integral_value(rounding=ROUND_CEILING))
+            per_week = sum(1 for day in cal.hours if day)
+            if per_week:
+                weeks = -(-(days + len(cal.holidays)) // per_week) + 1
+                self._lo = start + timedelta(days=days) - _MOST_DST_SHIFT
+                self._hi = start + timedelta(weeks=weeks, days=1)
+
+    @property
+    def at(self) -> datetime:
+        if self._at is None:
+            self._at = deadline(self.cal, self.start, self.within)
+        return self._at
+
+    def covers(self, instant: datetime) -> bool:
+        """`instant` is at or before the deadline."""
+        if self._lo is not None and instant <= self._lo:
+            return True
+        if self._hi is not None and instant > self._hi:
+            return False
+        return instant <= self.at
+
+    def passed(self, instant: datetime) -> bool:
+        """The deadline is at or before `instant`."""
+        if self._hi is not None and instant >= self._hi:
+            return True
+        if self._lo is not None and instant < self._lo:
+            return False
+        return self.at <= instant
+
+
+_MOST_DST_SHIFT = timedelta(hours=3)
+
+
 def elapsed(cal: BusinessCalendar, start: datetime, end: datetime, business: bool) -> timedelta:
     """Business time between two instants (plain elapsed time when `business` is False)."""
     return business_duration(cal, start, end) if business else end - start

@@ -8,6 +8,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from leadrules.report.numbers import num
+
 ACTUAL = "#2f6db5"
 PLAN = "#9aa5b1"
 GOOD = "#2e8540"
@@ -22,6 +24,7 @@ def _t(text) -> str:
 
 
 def _svg(width: int, height: int, title: str, body: list[str]) -> Markup:
+    """The chart; its title is the accessible name (the page shows it as the caption)."""
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="100%" style="max-width:{width}px;{FONT}" role="img" aria-label="{_t(title)}">'
@@ -41,11 +44,10 @@ def _nice_max(value: float) -> float:
 
 def funnel(rows: list[tuple[str, int, int | None]], title: str) -> Markup:
     """One horizontal bar per stage: what came in (filled) against the plan (outline)."""
-    label_w, bar_w, row_h = 190, 420, 34
+    label_w, bar_w, row_h = 110, 300, 30
     height = 30 + row_h * len(rows) + 10
     top = _nice_max(max([a for _, a, _ in rows] + [p or 0 for _, _, p in rows] + [1]))
-    body = [f'<text x="0" y="14" fill="{INK}" font-weight="600">{_t(title)}</text>',
-            f'<rect x="{label_w}" y="4" width="12" height="10" fill="{ACTUAL}"/>'
+    body = [f'<rect x="{label_w}" y="4" width="12" height="10" fill="{ACTUAL}"/>'
             f'<text x="{label_w + 16}" y="13" fill="{INK}">actual</text>'
             f'<rect x="{label_w + 70}" y="4" width="12" height="10" fill="none" '
             f'stroke="{INK}" stroke-dasharray="3,2"/>'
@@ -54,17 +56,17 @@ def funnel(rows: list[tuple[str, int, int | None]], title: str) -> Markup:
         y = 30 + i * row_h
         w = bar_w * actual / top
         body.append(f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" fill="{INK}">'
-                    f"{_t(label)}</text>")
+                    f"{_t(label[:16])}</text>")
         body.append(f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="20" '
                     f'fill="{ACTUAL}"/>')
         if planned:
             pw = bar_w * planned / top
             body.append(f'<rect x="{label_w}" y="{y + 2}" width="{pw:.1f}" height="24" '
                         f'fill="none" stroke="{INK}" stroke-dasharray="3,2"/>')
-        shown = f"{actual}" + (f" / {planned}" if planned else "")
+        shown = num(actual) + (f" / {num(planned)}" if planned else "")
         body.append(f'<text x="{label_w + max(w, (bar_w * (planned or 0) / top)) + 6:.1f}" '
                     f'y="{y + 18}" fill="{INK}">{_t(shown)}</text>')
-    return _svg(label_w + bar_w + 90, height, title, body)
+    return _svg(label_w + bar_w + 100, height, title, body)
 
 
 def pacing(months: list[tuple[str, int, int | None, bool]], title: str) -> Markup:
@@ -73,8 +75,7 @@ def pacing(months: list[tuple[str, int, int | None, bool]], title: str) -> Marku
     width = left + col_w * max(len(months), 1) + 10
     top = _nice_max(max([a for _, a, _, _ in months] + [p or 0 for _, _, p, _ in months] + [1]))
     base = 30 + plot_h
-    body = [f'<text x="0" y="14" fill="{INK}" font-weight="600">{_t(title)}</text>',
-            f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="{INK}"/>',
+    body = [f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="{INK}"/>',
             f'<text x="{left - 4}" y="34" text-anchor="end" fill="{INK}">{_t(int(top))}</text>',
             f'<text x="{left - 4}" y="{base}" text-anchor="end" fill="{INK}">0</text>']
     for i, (label, actual, planned, current) in enumerate(months):
@@ -104,8 +105,7 @@ def histogram(bins: list[tuple[str, int, bool]], title: str) -> Markup:
     width = left + col_w * len(bins) + 10
     top = _nice_max(max([n for _, n, _ in bins] + [1]))
     base = 30 + plot_h
-    body = [f'<text x="0" y="14" fill="{INK}" font-weight="600">{_t(title)}</text>',
-            f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="{INK}"/>',
+    body = [f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="{INK}"/>',
             f'<text x="{left - 4}" y="34" text-anchor="end" fill="{INK}">{_t(int(top))}</text>']
     for i, (label, count, ok) in enumerate(bins):
         x = left + i * col_w + 6
@@ -127,8 +127,7 @@ def rates(bars: list[tuple[str, float | None, int]], overall: float | None,
     values = [r for _, r, _ in bars if r is not None] + ([overall] if overall else [])
     top = min(1.0, max(values + [0.01]) * 1.15)
     base = 30 + plot_h
-    body = [f'<text x="0" y="14" fill="{INK}" font-weight="600">{_t(title)}</text>',
-            f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="{INK}"/>']
+    body = [f'<line x1="{left}" y1="{base}" x2="{width - 10}" y2="{base}" stroke="{INK}"/>']
     for i, (label, rate, n) in enumerate(bars):
         x = left + i * col_w + 8
         h = plot_h * (rate or 0) / top

@@ -4,6 +4,7 @@ monthly review, plus every input row that could not be used and why.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -22,6 +23,7 @@ from leadrules.report.facts import (
     events_for,
     ladder_of,
     lead_facts,
+    stage_activity_types,
 )
 
 REVENUE_COLUMNS = ("revenue", "amount", "deal_amount", "deal amount", "won_amount")
@@ -88,6 +90,19 @@ def build(rs: Ruleset, options: Options, evaluate: Evaluate | None = None,
           now: datetime | None = None) -> Report:
     """The report. `evaluate` defaults to the rules' engine; `now` to the clock (used only when
     no as-of instant is given). Raises ReportError or data.DataError on unusable inputs."""
+    # Millions of small tuples and no reference cycles: the cyclic collector would only walk
+    # them again and again.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(rs, options, evaluate, now)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(rs: Ruleset, options: Options, evaluate: Evaluate | None,
+           now: datetime | None) -> Report:
     zone = ZoneInfo(rs.timezone)
     typing = data.Typing(rs)
     if rs.key is None:
@@ -114,21 +129,23 @@ def build(rs: Ruleset, options: Options, evaluate: Evaluate | None = None,
     by_field = metrics.channel_field(rs)
     empty: list = []
     when = as_of.astimezone(zone)
-    events = {key: events_for(lead, log.by_lead.get(key, empty), names, zone)
-              for key, (_, lead) in leads.items()}
+    by_lead = log.by_lead
     unfrozen = getattr(evaluate, "unfrozen_quantiles", None)
     if unfrozen:
         # Quantiles are relative to the leads under review: a first pass finds the cut points.
         values: dict[str, list] = {name: [] for name in unfrozen}
         for key, (_, lead) in leads.items():
-            for name, value in evaluate.graded_values(lead, events[key], when).items():
+            events = events_for(lead, by_lead.get(key, empty), names)
+            for name, value in evaluate.graded_values(lead, events, when).items():
                 values[name].append(value)
         evaluate.set_cuts(values)
     facts = []
     customer = ladder.index(sla.CUSTOMER)
+    stage_types = stage_activity_types(ladder, log.types)
     for key, (row, lead) in leads.items():
-        f = lead_facts(rs, ladder, row, lead, log.by_lead.get(key, empty), events.pop(key),
-                       evaluate, when, zone, by_field)
+        activities = by_lead.get(key, empty)
+        f = lead_facts(rs, ladder, row, lead, activities, events_for(lead, activities, names),
+                       evaluate, when, zone, by_field, stage_types)
         extra = extras.get(row)
         if extra is not None:
             f.outcome, f.revenue = extra

@@ -30,7 +30,8 @@ class Evaluated:
     stage: str | None
     grades: dict[str, str | None]
     scores: dict[str, Decimal | None]
-    conditions: tuple[bool | None, ...] = ()  # one per SLA condition, in `Ladder.conditions`
+    # One per SLA condition, in `Ladder.conditions`; empty when they were not tested.
+    conditions: tuple[bool | None, ...] = ()
 
 
 # lead, its events, as of, the SLA conditions to test -> what the rules say of it
@@ -68,6 +69,7 @@ class Ladder:
     labels: dict[str, str]
     entered_at: dict[str, str]  # stage -> lead field giving its entry instant
     conditions: tuple[ast.Cond, ...]
+    condition_stages: frozenset[str] = frozenset()  # the stages those conditions are about
 
     def index(self, stage: str) -> int:
         return self.stages.index(stage) if stage in self.stages else -1
@@ -81,9 +83,9 @@ def ladder_of(rs: Ruleset) -> Ladder:
     labels.setdefault(sla.CUSTOMER, "Customer")
     entered = {s.name: s.entered_at.name for s in rs.stages if s.entered_at is not None}
     sales = rs.sla_sales
-    conditions = tuple(ft.cond for ft in sales.of(ast.FirstTouch) if ft.cond is not None) \
-        if sales else ()
-    return Ladder(tuple(stages), labels, entered, conditions)
+    conditional = [ft for ft in sales.of(ast.FirstTouch) if ft.cond is not None] if sales else []
+    return Ladder(tuple(stages), labels, entered, tuple(ft.cond for ft in conditional),
+                  frozenset(ft.stage for ft in conditional))
 
 
 def as_utc(value: Any, zone: ZoneInfo) -> datetime | None:
@@ -95,43 +97,56 @@ def as_utc(value: Any, zone: ZoneInfo) -> datetime | None:
     return None
 
 
-def events_for(lead: dict, activities: list, event_names: dict[str, str],
-               zone: ZoneInfo) -> list:
+_NO_PROPERTIES: dict = {}
+
+
+def events_for(lead: dict, activities: list, event_names: dict[str, str]) -> list:
     """The lead's events for scoring: those of its JSON record, and its activities whose type
-    is an event of the rules (`event_names` maps normalised activity types to event names)."""
-    events = list(lead.get(data.EVENTS_KEY) or ())
-    for at, kind in activities:
-        name = event_names.get(kind)
-        if name is not None:
-            events.append(data.Event(name, at.astimezone(zone), {}))
-    return events
+    is an event of the rules (`event_names` maps normalised activity types to event names),
+    as the (type, instant, properties) tuples the evaluator reads (activities carry none)."""
+    none = _NO_PROPERTIES
+    events = [(event_names[kind], at, none) for at, kind in activities if kind in event_names]
+    own = lead.get(data.EVENTS_KEY)
+    return [*own, *events] if own else events
 
 
 def lead_facts(rs: Ruleset, ladder: Ladder, row: int, lead: dict, activities: list,
                events: list, evaluate: Evaluate, as_of: datetime, zone: ZoneInfo,
-               channel_field: str | None) -> LeadFacts:
-    """The facts of one lead, evaluated by `evaluate` at `as_of` with `events`."""
+               channel_field: str | None, stage_types: frozenset[str]) -> LeadFacts:
+    """The facts of one lead, evaluated by `evaluate` at `as_of` with `events`. `stage_types`
+    are the activity types that record entering a stage (see `stage_activity_types`). The sales
+    SLA's conditions are only tested for a lead that entered the stage they are about."""
     key_field = rs.key
     key_value = lead.get(key_field.name) if key_field else None
     key = "" if key_value is None else str(key_value)
-    evaluated = evaluate(lead, events, as_of, ladder.conditions)
-
     entered: dict[str, datetime] = {}
     for stage, field_name in ladder.entered_at.items():
         instant = as_utc(lead.get(field_name), zone)
         if instant is not None:
             entered[stage] = instant
-    stage_set = set(ladder.stages)
-    for at, kind in activities:
-        stage = sla.CUSTOMER if kind in CUSTOMER_TYPES else kind
-        if stage in stage_set and stage not in entered and stage not in ladder.entered_at:
-            entered[stage] = at
+    if stage_types:
+        for at, kind in activities:
+            if kind in stage_types:
+                stage = sla.CUSTOMER if kind in CUSTOMER_TYPES else kind
+                if stage not in entered:
+                    entered[stage] = at
+    conditions = ladder.conditions if ladder.condition_stages & entered.keys() else ()
+    evaluated = evaluate(lead, events, as_of, conditions)
     reached = max((ladder.index(s) for s in entered), default=-1)
     if evaluated.stage and evaluated.stage != DISQUALIFIED:
         reached = max(reached, ladder.index(evaluated.stage))
     channel = lead.get(channel_field) if channel_field else None
     return LeadFacts(key, row, None if channel is None else str(channel), evaluated, entered,
                      reached, activities)
+
+
+def stage_activity_types(ladder: Ladder, types) -> frozenset[str]:
+    """The activity types (as found in the log) that say when a lead entered a stage: the
+    stage's own name, for a stage whose entry no `entered at` field gives (and `won`, `closed
+    won`… for customer)."""
+    wanted = {s for s in ladder.stages if s not in ladder.entered_at}
+    return frozenset(t for t in types
+                     if (sla.CUSTOMER if t in CUSTOMER_TYPES else t) in wanted)
 
 
 def event_name_map(rs: Ruleset, types) -> dict[str, str]:

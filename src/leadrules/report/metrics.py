@@ -18,7 +18,7 @@ from leadrules import ast, sla
 from leadrules.businesstime import BusinessCalendar, business_duration
 from leadrules.model import Ruleset
 from leadrules.plan import Plan, months_covered
-from leadrules.report.calendar import deadline, elapsed
+from leadrules.report.calendar import Due, deadline, elapsed, plain
 from leadrules.report.facts import DISQUALIFIED, Ladder, LeadFacts
 from leadrules.report.numbers import ratio
 
@@ -324,7 +324,7 @@ class LeadTouch:
 
     key: str
     entered: datetime
-    due: datetime
+    due: datetime | None  # when the promise ran out (for a lead not touched yet)
     touched: datetime | None
     business: timedelta | None  # business time from entry to first touch
     status: str
@@ -411,6 +411,19 @@ class FollowUp:
     by_key: dict[str, dict] = field(default_factory=dict)  # per-lead figures for the CSV
 
 
+def _kept(cal: BusinessCalendar, within: ast.Duration, start: datetime, end: datetime,
+          spent: timedelta) -> bool:
+    """Whether `end` is still within the promise made at `start`. Business minutes and hours
+    are measured as business time elapsed (`spent`): a touch on Saturday of a lead whose four
+    business hours ran out at Friday's closing has taken exactly four business hours. Business
+    days end at the same clock time on the N-th working day; plain durations are elapsed time."""
+    if within.business and within.unit in ("minutes", "hours"):
+        return spent <= plain(within)
+    if not within.business or within.unit in ("months", "years"):
+        return end - start <= plain(within)
+    return Due(cal, start, within).covers(end)
+
+
 def _describe(d: ast.Duration) -> str:
     amount = d.amount if d.amount != int(d.amount) else int(d.amount)
     unit = d.unit[:-1] if amount == 1 else d.unit
@@ -446,6 +459,14 @@ def follow_up(facts: list[LeadFacts], ladder: Ladder, window: Window, rs: Rulese
     cal_item = sales.first(ast.SlaCalendar)
     by_key: dict[str, dict] = defaultdict(dict)
     touch_cache = {}
+    spans: dict[tuple[datetime, datetime], timedelta] = {}
+
+    def business(start: datetime, end: datetime) -> timedelta:
+        found = spans.get((start, end))
+        if found is None:
+            found = spans[(start, end)] = business_duration(cal, start, end)
+        return found
+
     first_touch_rules = []
     conditional = 0
     for rule in sales.of(ast.FirstTouch):
@@ -459,26 +480,26 @@ def follow_up(facts: list[LeadFacts], ladder: Ladder, window: Window, rs: Rulese
             entry = f.entered.get(rule.stage)
             if entry is None or not window.contains(entry) or stage_i < 0:
                 continue
-            if cond_index is not None and f.evaluated.conditions[cond_index] is not True:
+            if cond_index is not None and (len(f.evaluated.conditions) <= cond_index or
+                                           f.evaluated.conditions[cond_index] is not True):
                 continue
             touches = touch_cache.get(f.key)
             if touches is None:
                 touches = touch_cache[f.key] = touches_of(f)
             first = next((t for t in touches if t >= entry), None)
-            due = deadline(cal, entry, rule.within).astimezone(UTC)
             if first is not None:
-                status = IN_TIME if first <= due else LATE
-                spent = elapsed(cal, entry, first, True)
+                spent = business(entry, first)
+                status = IN_TIME if _kept(cal, rule.within, entry, first, spent) else LATE
+                touch = LeadTouch(f.key, entry, None, first, spent, status)
             else:
-                status = OVERDUE if due <= window.as_of else PENDING
-                spent = None
-            touch = LeadTouch(f.key, entry, due, first, spent, status)
-            if status == OVERDUE:
-                touch.waiting = elapsed(cal, entry, window.as_of, True)
+                waiting = business(entry, window.as_of)
+                late = not _kept(cal, rule.within, entry, window.as_of, waiting)
+                touch = LeadTouch(f.key, entry, deadline(cal, entry, rule.within).astimezone(UTC),
+                                  None, None, OVERDUE if late else PENDING, waiting)
             leads.append(touch)
             if cond_index is None:
-                by_key[f.key].update(first_touch_at=first, first_touch_business=spent,
-                                     first_touch_status=status)
+                by_key[f.key].update(first_touch_at=first, first_touch_business=touch.business,
+                                     first_touch_status=touch.status)
         delays = sorted(t.business for t in leads if t.business is not None)
         counts = Counter(t.status for t in leads)
         text = f"first touch within {_describe(rule.within)} of {rule.stage}"
@@ -502,12 +523,16 @@ def follow_up(facts: list[LeadFacts], ladder: Ladder, window: Window, rs: Rulese
             touches = touch_cache.get(f.key)
             if touches is None:
                 touches = touch_cache[f.key] = touches_of(f)
-            due = deadline(cal, entry, rule.within).astimezone(UTC)
-            made = sum(1 for t in touches if entry <= t <= due)
+            after = [t for t in touches if t >= entry]
+            due = Due(cal, entry, rule.within)
+            if len(after) >= required and due.covers(after[required - 1]):
+                made = required + sum(1 for t in after[required:] if due.covers(t))
+            else:
+                made = sum(1 for t in after if due.covers(t))
             by_key[f.key]["attempts"] = made
             if made >= required:
                 met += 1
-            elif due <= window.as_of:
+            elif due.passed(window.as_of):
                 missed += 1
                 missed_keys.append((f.key, made))
             else:
@@ -532,14 +557,14 @@ def follow_up(facts: list[LeadFacts], ladder: Ladder, window: Window, rs: Rulese
             if following and following in f.entered and f.entered[following] >= entry:
                 candidates.append(f.entered[following])
             decided = min(candidates) if candidates else None
-            due = deadline(cal, entry, rule.within).astimezone(UTC)
+            due = Due(cal, entry, rule.within)
             if decided is not None:
                 delays.append(elapsed(cal, entry, decided, True))
-                if decided <= due:
+                if due.covers(decided):
                     in_time += 1
                 else:
                     late += 1
-            elif due <= window.as_of:
+            elif due.passed(window.as_of):
                 overdue += 1
                 overdue_keys.append(f.key)
             else:
