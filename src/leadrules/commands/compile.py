@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from leadrules.cli import PROBLEMS, USAGE
+from leadrules.files import write_atomically
 
 
 @click.command("compile")
 @click.argument("rules", type=click.Path(dir_okay=False))
-@click.option("--target", type=click.Choice(["python"]), default="python", show_default=True,
+@click.option("--target", type=click.Choice(["python", "sql"]), default="python", show_default=True,
               help="What to compile to.")
+@click.option("--dialect", type=click.Choice(["duckdb", "postgres"]), default="duckdb",
+              show_default=True, help="SQL only: the database the query is for.")
+@click.option("--table", default="leads", show_default=True,
+              help="SQL only: the table of leads (one column per field).")
+@click.option("--events-table", default="events", show_default=True,
+              help="SQL only: the table of events (key, type, at, properties).")
+@click.option("--as-of", "as_of", help="SQL only: the evaluation instant (default: the "
+              "database's clock when the query runs).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="File to write (default: standard output).")
-def command(rules: str, target: str, output: str | None) -> None:
+def command(rules: str, target: str, output: str | None, dialect: str, table: str,
+            events_table: str, as_of: str | None) -> None:
     """Compile RULES to a standalone evaluator.
 
     The Python module needs nothing but the standard library. It exposes
@@ -32,7 +40,12 @@ def command(rules: str, target: str, output: str | None) -> None:
 
     rs = load_checked(rules)
     try:
-        source = codegen.generate(rs)
+        if target == "sql":
+            from leadrules import sqlgen
+
+            source = sqlgen.for_command(rs, dialect, table, events_table, as_of)
+        else:
+            source = codegen.generate(rs)
     except codegen.CodegenError as exc:
         click.echo(format_text(exc.diagnostics, colour=sys.stderr.isatty()), err=True)
         click.echo(f"{rules}: these rules cannot be compiled; fix the problem(s) above.",
@@ -52,15 +65,3 @@ def command(rules: str, target: str, output: str | None) -> None:
         raise SystemExit(PROBLEMS) from None
     click.echo(f"wrote {output}: {len(rs.scores)} score(s), fingerprint {rs.fingerprint}",
                err=True)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename: never a half-written module."""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
