@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from leadrules.data import DataError, require_pyarrow
+from leadrules.files import file_mode
 
 # Column kinds, for formats that carry types (Parquet).
 TEXT = "text"
@@ -84,6 +85,7 @@ class AtomicFile:
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()
+        os.chmod(self.temp, file_mode(self.path))
         os.replace(self.temp, self.path)
 
     def abort(self) -> None:

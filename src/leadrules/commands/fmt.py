@@ -5,12 +5,12 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from leadrules.cli import OK, PROBLEMS, USAGE
+from leadrules.files import write_atomically
 
 
 def rule_files(paths: tuple[str, ...]) -> list[Path]:
@@ -26,22 +26,6 @@ def rule_files(paths: tuple[str, ...]) -> list[Path]:
     for path in found:
         unique.setdefault(os.path.normpath(path), path)
     return list(unique.values())
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` by `text` in one step: a reader sees the old file or the new, never half."""
-    mode = path.stat().st_mode & 0o7777
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _diff(before: str, after: str, name: str) -> str:

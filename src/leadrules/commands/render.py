@@ -4,32 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
 
 from leadrules.cli import PROBLEMS, USAGE
+from leadrules.files import write_atomically
 
 _SUFFIX = {"html": ".html", "pdf": ".pdf", "md": ".md"}
-
-
-def write_bytes_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder, then rename: a reader
-    never sees half a document."""
-    folder = path.parent if str(path.parent) else Path(".")
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def document_date(value: str | None) -> date:
@@ -88,7 +71,7 @@ def command(rules: str, fmt: str | None, lang: str | None, output: str | None,
         return
     target = Path(output)
     try:
-        write_bytes_atomically(target, data)
+        write_atomically(target, data)
     except OSError as exc:
         click.echo(f"{output}: cannot be written ({exc.strerror or exc}).", err=True)
         raise SystemExit(PROBLEMS) from None

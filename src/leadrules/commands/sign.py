@@ -35,7 +35,7 @@ def command(document: str, field: str, key: str, cert: str, passphrase: bool,
     Each signature is an incremental update: what was signed before stays byte for byte, and
     `leadrules verify` checks every signature. Needs the `sign` extra (pyHanko).
     """
-    from leadrules.commands.render import write_bytes_atomically
+    from leadrules.files import write_atomically
     from leadrules.signing import SignError, sign
 
     data = _read(document, "the document")
@@ -54,7 +54,7 @@ def command(document: str, field: str, key: str, cert: str, passphrase: bool,
         raise SystemExit(PROBLEMS) from None
     target = Path(output or document)
     try:
-        write_bytes_atomically(target, signed)
+        write_atomically(target, signed)
     except OSError as exc:
         click.echo(f"{target}: cannot be written ({exc.strerror or exc}).", err=True)
         raise SystemExit(PROBLEMS) from None
