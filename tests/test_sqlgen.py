@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
@@ -31,9 +32,6 @@ XEDUCATION_RULES = ROOT / "rules" / "xeducation.leadrules"
 XEDUCATION_CSV = ROOT.parent / "shared" / "data" / "xeducation-leads.csv"
 AS_OF = datetime(2027, 3, 15, 10, 30)
 
-SQL_TYPES = {"text": "VARCHAR", "enum": "VARCHAR", "int": "BIGINT", "number": "DECIMAL(38,10)",
-             "money": "DECIMAL(38,10)", "bool": "BOOLEAN", "date": "DATE",
-             "datetime": "TIMESTAMP"}
 
 
 # ============================================================================ helpers
@@ -52,33 +50,40 @@ def event_parts(event) -> tuple[str, datetime, dict]:
     return event["type"], event["at"], {k: v for k, v in event.items() if k not in ("type", "at")}
 
 
+ARROW_TYPES = {"text": pa.string(), "enum": pa.string(), "int": pa.int64(),
+               "number": pa.decimal128(38, 10), "money": pa.decimal128(38, 10),
+               "bool": pa.bool_(), "date": pa.date32(), "datetime": pa.timestamp("us")}
+
+
 def load(con, rs, leads: list[dict], events: list[list]) -> None:
     """The leads table (one column per field) and the events table of these leads."""
     zone = ZoneInfo(rs.timezone)
     fields = list(rs.fields.values())
-    con.execute("CREATE OR REPLACE TABLE leads (" + ", ".join(
-        f'"{f.name}" {SQL_TYPES[f.type.name]}' for f in fields) + ")")
-    if leads:
-        con.executemany(f"INSERT INTO leads VALUES ({', '.join('?' for _ in fields)})",
-                        [[local(lead.get(f.name), zone) for f in fields] for lead in leads])
+    leads_table = pa.table({f.name: pa.array([local(lead.get(f.name), zone) for lead in leads],
+                                             ARROW_TYPES[f.type.name]) for f in fields})
+    con.register("leads_arrow", leads_table)
+    con.execute("CREATE OR REPLACE TABLE leads AS SELECT * FROM leads_arrow")
+    con.unregister("leads_arrow")
     key = rs.key
     if key is None:
         return
     props: dict[str, str] = {}
     for e in rs.events.values():
         for p in e.properties:
-            props.setdefault(p.name, SQL_TYPES[p.type.name])
-    con.execute(f'CREATE OR REPLACE TABLE events ("{key.name}" {SQL_TYPES[key.type.name]}, '
-                '"type" VARCHAR, "at" TIMESTAMP' +
-                "".join(f', "{p}" {t}' for p, t in props.items()) + ")")
+            props.setdefault(p.name, p.type.name)
     rows = []
     for lead, lead_events in zip(leads, events, strict=True):
         for event in lead_events:
             kind, at, properties = event_parts(event)
             rows.append([lead.get(key.name), kind, local(at, zone),
                          *(properties.get(p) for p in props)])
-    if rows:
-        con.executemany(f"INSERT INTO events VALUES ({', '.join('?' for _ in rows[0])})", rows)
+    columns = [(key.name, key.type.name), ("type", "text"), ("at", "datetime"),
+               *props.items()]
+    events_table = pa.table({name: pa.array([row[i] for row in rows], ARROW_TYPES[kind])
+                             for i, (name, kind) in enumerate(columns)})
+    con.register("events_arrow", events_table)
+    con.execute("CREATE OR REPLACE TABLE events AS SELECT * FROM events_arrow")
+    con.unregister("events_arrow")
 
 
 def run_sql(rs, leads, events, as_of, **options) -> list[dict]:
