@@ -135,8 +135,11 @@ def main() -> None:
     if done.returncode != 0:
         sys.exit(f"leadrules report failed ({done.returncode}):\n{done.stderr}")
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    cpu = [float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)",
+                                        done.stderr)]
     print(f"leads: {args.leads:,}  activities: {args.activities:,}")
-    print(f"wall time: {seconds:.1f} s")
+    print(f"wall time: {seconds:.1f} s" + (f"  CPU time: {sum(cpu):.1f} s" if cpu else "")
+          + f"  load average: {os.getloadavg()[0]:.1f}")
     if peak:
         print(f"peak memory: {int(peak.group(1)) / 1024:.0f} MB")
     summary = [line for line in done.stderr.splitlines() if "report written" in line]

@@ -36,6 +36,10 @@ class EngineEvaluator:
             if sales else []
         # Criteria (`bant.budget`) are only in the explained result, which costs more.
         self._needs_criteria = _reads_criteria(rs, conditions)
+        # A condition on grades, scores or fields reads no event: its probe is given none,
+        # which spares it sorting out every event of the lead again.
+        self._reads_events = any(isinstance(node, _EVENT_NODES)
+                                 for cond in conditions for node in ast.walk(cond))
 
     @property
     def unfrozen_quantiles(self) -> dict[str, str]:
@@ -77,10 +81,13 @@ class EngineEvaluator:
                 for criterion, value in zip(self.rs.qualifications[name].criteria, met,
                                             strict=False):
                     values[f"{name}.{criterion.name}"] = value
-        results, _ = probe(lead, events, as_of, values)
+        results, _ = probe(lead, events if self._reads_events else (), as_of, values)
         found = {id(node): Atom(node, value) for (node, _), value in
                  zip(atoms, results, strict=True)}
         return tuple(truth(c, found) for c in conditions)
+
+
+_EVENT_NODES = (ast.Within, ast.Count, ast.Sum, ast.DaysSince)
 
 
 def _reads_criteria(rs: Ruleset, conditions) -> bool:
