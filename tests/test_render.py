@@ -180,7 +180,7 @@ FRENCH = [
     ("stage >= mql", "Le lead a au moins atteint le stade Lead qualifié marketing (MQL)"),
     ("stage == sql", "Le lead est au stade Lead qualifié commercial (SQL)"),
     ("route == enterprise", "Le lead est attribué à Équipe grands comptes"),
-    ("created_at >= 2027-01-01", "Le champ « created at » est le 1er janvier 2027 ou après"),
+    ("created_at >= 2027-01-01", "Le champ « created at » est le 1\u1d49\u02b3 janvier 2027 ou après"),
     ("not demo_request within 7 days",
      "Il n’y a pas eu de demande de démo au cours des 7 derniers jours"),
     ("not (company_size between 1 and 9)",
@@ -246,7 +246,7 @@ def test_french_and_english_numbers() -> None:
     assert fr.money("12.5", "EUR") == f"12,50{NBSP}€"
     assert fr.percent("0.025") == f"2,5{NBSP}%"
     assert en.percent("0.4") == "40%"
-    assert fr.date(date(2027, 1, 1)) == f"1er{NBSP}janvier{NBSP}2027"
+    assert fr.date(date(2027, 1, 1)) == f"1\u1d49\u02b3{NBSP}janvier{NBSP}2027"
     assert en.date(date(2027, 12, 31)) == f"December{NBSP}31,{NBSP}2027"
     assert fr.signed(-50) == "\u221250" and fr.signed(30) == "+30"
 

@@ -187,10 +187,11 @@ class Typography:
     # -- dates and times
 
     def date(self, value: date) -> str:
-        """1er janvier 2027 / January 1, 2027."""
+        """1ᵉʳ janvier 2027 / January 1, 2027 (French writes the first of the month as an
+        ordinal, with the ending raised: 1ᵉʳ)."""
         text = format_date(value, "long", locale=self.locale)
         if self.lang == "fr" and value.day == 1:
-            text = "1er" + text[1:]
+            text = "1\u1d49\u02b3" + text[1:]
         # A date is never split across two lines.
         return text.replace(" ", NBSP)
 
