@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -269,6 +270,11 @@ def write_atomic(path: str | Path, text: str) -> None:
     out = AtomicFile(path)
     try:
         out.file.write(text.encode("utf-8"))
+        # A temporary file is private (0600); the report is an ordinary file, shared as the
+        # user's umask says.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(out.file.fileno(), 0o666 & ~umask)
     except BaseException:
         out.abort()
         raise
