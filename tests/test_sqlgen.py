@@ -425,3 +425,17 @@ def test_compile_command_writes_the_query(tmp_path) -> None:
     late = CliRunner().invoke(main, ["compile", str(REFERENCE), "--target", "sql", "--as-of",
                                      "someday"])
     assert late.exit_code == 2 and "someday" in late.output
+
+
+def test_text_folding_is_pythons_casefold_for_every_character() -> None:
+    """`contains`, `starts with` and `ends with` compare casefolded texts: the SQL folding must
+    agree with str.casefold() on every Unicode character, and on texts mixing them."""
+    points = [i for i in range(1, 0x110000) if not 0xD800 <= i < 0xE000]
+    texts = [chr(i) for i in points] + ["Straße ΣΑΣ İstanbul ﬁn", "ᾈΣ ǰ ß", "ABC ẞ-ß", ""]
+    con = duckdb.connect()
+    con.register("texts", pa.table({"t": pa.array(texts, pa.string())}))
+    fold = sqlgen.Generator(check(REFERENCE), sqlgen.Options()).fold_sql('"t"')
+    folded = [row[0] for row in con.execute(f'SELECT {fold} FROM texts').fetchall()]
+    wrong = [(t, f, t.casefold()) for t, f in zip(texts, folded, strict=True)
+             if f != t.casefold()]
+    assert not wrong[:5]

@@ -159,11 +159,13 @@ def interval(seconds: Decimal) -> str:
     return f"INTERVAL '{int(seconds * 1_000_000)} microseconds'"
 
 
-def _casefold_table() -> tuple[dict[str, str], str, str]:
+def _casefold_table() -> tuple[dict[str, str], str, str, str]:
     """What lower() leaves for Python's str.casefold() to do: characters lower() gives that
-    fold to several characters (ß -> ss), and single ones (ς -> σ) for one translate()."""
+    fold to several characters (ß -> ss), single ones (ς -> σ) for one translate(), and every
+    character whose text needs more than lower() (İ included: DuckDB lowers it to a plain i)."""
     multi: dict[str, str] = {}
     single_from, single_to = [], []
+    special = [chr(0x130)]
     for i in range(0x110000):
         if 0xD800 <= i < 0xE000:
             continue
@@ -171,19 +173,20 @@ def _casefold_table() -> tuple[dict[str, str], str, str]:
         low, folded = ch.lower(), ch.casefold()
         if low == folded or len(low) != 1:
             continue
+        special.append(ch)
         if len(folded) == 1:
             if low not in single_from:
                 single_from.append(low)
                 single_to.append(folded)
         else:
             multi.setdefault(low, folded)
-    return multi, "".join(single_from), "".join(single_to)
+    return multi, "".join(single_from), "".join(single_to), "".join(special)
 
 
-_FOLD: tuple[dict[str, str], str, str] | None = None
+_FOLD: tuple[dict[str, str], str, str, str] | None = None
 
 
-def _fold_table() -> tuple[dict[str, str], str, str]:
+def _fold_table() -> tuple[dict[str, str], str, str, str]:
     global _FOLD
     if _FOLD is None:
         _FOLD = _casefold_table()
@@ -286,6 +289,10 @@ class Dialect:
     def regex(self, text: str, pattern: str) -> str:
         return f"regexp_matches({text}, {pattern})"
 
+    def ascii(self, text: str) -> str:
+        """True for a text of ASCII characters only (as many bytes as characters)."""
+        return f"strlen({text}) = length({text})"
+
     def after_last_at(self, text: str) -> str:
         return f"regexp_extract({text}, '@([^@]*)$', 1)"
 
@@ -341,6 +348,9 @@ class Postgres(Dialect):
 
     def regex(self, text: str, pattern: str) -> str:
         return f"{text} ~ {pattern}"
+
+    def ascii(self, text: str) -> str:
+        return f"octet_length({text}) = char_length({text})"
 
     def after_last_at(self, text: str) -> str:
         return f"substring({text} from '@([^@]*)$')"
@@ -530,15 +540,16 @@ class Generator:
         return Sql(self.fold_sql(val.sql.text))
 
     def fold_sql(self, text: str) -> str:
-        multi, single_from, single_to = _fold_table()
-        lowered = f"lower(replace({text}, {literal(chr(0x130))}, {literal('i' + chr(0x307))}))"
-        chain = lowered
+        """Python's str.casefold() in SQL: lower(), then, only for the rare texts holding a
+        character that folds further (ß -> ss, ς -> σ, İ), the rest of Unicode case folding."""
+        multi, single_from, single_to, special = _fold_table()
+        chain = f"lower(replace({text}, {literal(chr(0x130))}, {literal('i' + chr(0x307))}))"
         for low, folded in multi.items():
             chain = f"replace({chain}, {literal(low)}, {literal(folded)})"
         chain = f"translate({chain}, {literal(single_from)}, {literal(single_to)})"
-        keys = "[" + "".join(multi) + single_from + "]"
-        return (f"CASE WHEN {self.d.regex(lowered, literal(keys))} THEN {chain} "
-                f"ELSE {lowered} END")
+        test = self.d.regex(text, literal("[" + special + "]"))
+        return (f"CASE WHEN {self.d.ascii(text)} THEN lower({text}) WHEN {test} THEN {chain} "
+                f"ELSE lower({text}) END")
 
     def value(self, node, context: Val | None = None) -> Val:
         if isinstance(node, ast.Number):
