@@ -13,6 +13,7 @@ Determinism: the output depends only on the ruleset, never on hashing or the clo
 
 from __future__ import annotations
 
+import copy
 import keyword
 import re
 import unicodedata
@@ -226,6 +227,10 @@ def _evaluation_order(rs: Ruleset) -> list[tuple[str, str]]:
 
 def comment(text: str) -> str:
     """Text made safe to sit after `#`: no character can end the comment or the line."""
+    # Line and paragraph separators (Zl, Zp) and tabs are not printable: printable text is
+    # already safe, and that is nearly every rule line.
+    if text.isprintable():
+        return text
     out = []
     for ch in text:
         if ch == "\t":
@@ -531,9 +536,9 @@ _RESERVED = {
 class Generator:
     """Writes the evaluator for one checked ruleset."""
 
-    def __init__(self, rs: Ruleset) -> None:
+    def __init__(self, rs: Ruleset, planned: Plan | None = None) -> None:
         self.rs = rs
-        self.plan = plan(rs)
+        self.plan = planned if planned is not None else plan(rs)
         self.problems: list[Diagnostic] = []
         self.idents: dict[tuple, str] = {}
         import builtins
@@ -560,6 +565,18 @@ class Generator:
         self.score_mode: dict[str, bool] = {}     # score -> integral
         self.score_nullable: dict[str, bool] = {}
         self.stage_names = [s.name for s in rs.stages]
+        # The comment above each definition and rule, and each compiled condition, made once
+        # for both functions (keyed by id, the node kept beside so the id cannot be reused).
+        self.described: dict[int, tuple[object, str]] = {}
+        self.compiled: dict[int, tuple[object, Cond]] = {}
+
+    def fork(self) -> Generator:
+        """A generator in the same state, whose registries grow on their own."""
+        other = copy.copy(self)
+        for name, value in vars(self).items():
+            if isinstance(value, (dict, set, list)):
+                setattr(other, name, value.copy())
+        return other
 
     # ------------------------------------------------------------------ identifiers
 
@@ -831,6 +848,14 @@ class Generator:
     # ------------------------------------------------------------------ conditions
 
     def cond(self, node) -> Cond:
+        """The condition compiled (once: the fast and the explained function share it)."""
+        found = self.compiled.get(id(node))
+        if found is None or found[0] is not node:
+            found = (node, self._cond(node))
+            self.compiled[id(node)] = found
+        return found[1]
+
+    def _cond(self, node) -> Cond:
         if isinstance(node, ast.And):
             parts = [self.cond(item) for item in node.items]
             return Cond(_and([p.t for p in parts]), _or([p.f for p in parts]),
@@ -1091,7 +1116,11 @@ class Generator:
         return f"{span.file}:{span.line}"
 
     def describe(self, w: Writer, node) -> None:
-        w.comment(f"{self.source(node)}  {unparse.line(node)}")
+        found = self.described.get(id(node))
+        if found is None or found[0] is not node:
+            found = (node, "# " + comment(f"{self.source(node)}  {unparse.line(node)}"))
+            self.described[id(node)] = found
+        w.line(found[1])
 
     def segment(self, w: Writer, node: ast.Segment) -> None:
         self.describe(w, node)
@@ -1321,7 +1350,8 @@ class Generator:
     def when_decay(self, cond, score: ast.Score):
         """How a `when` rule decays: by the most recent event matching one of its `within`
         tests (none: it does not decay). Returns a writer of `local *= factor`, or None."""
-        withins = [n for n in ast.walk(cond) if isinstance(n, ast.Within)]
+        # A `within` test is always an atom of the condition (never inside a value).
+        withins = [n for n in _atoms(cond) if isinstance(n, ast.Within)]
         if not withins:
             return None
         if isinstance(cond, ast.Within):
@@ -1764,7 +1794,18 @@ class Generator:
         return out.text()
 
     def uses(self, text: str, word: str) -> bool:
-        return re.search(rf"(?<![\w.]){re.escape(word)}\b", text) is not None
+        """Whether `word` occurs in `text` as a name of its own: `(?<![\\w.])word\\b`, found
+        with str.find (a regular expression with a look-behind scans megabytes slowly)."""
+        end = len(word)
+        start = text.find(word)
+        while start >= 0:
+            before = text[start - 1] if start else " "
+            after = text[start + end] if start + end < len(text) else " "
+            if not (before == "." or before == "_" or before.isalnum()) and \
+                    not (after == "_" or after.isalnum()):
+                return True
+            start = text.find(word, start + 1)
+        return False
 
     def imports(self, out: Writer) -> None:
         self.runtime_text = self.runtime_source()
@@ -2171,23 +2212,44 @@ _HELPER_ORDER = tuple(_HELPERS)
 # ============================================================================ entry points
 
 
-def generate(rs: Ruleset) -> str:
-    """The source of the standalone evaluator of a checked ruleset (raises CodegenError)."""
-    g = Generator(rs)
+def generate(rs: Ruleset, planned: Plan | None = None) -> str:
+    """The source of the standalone evaluator of a checked ruleset (raises CodegenError).
+    `planned`: its plan, when the caller already made it."""
+    g = Generator(rs, planned)
     fast = g.function(explain=False)
     explained = g.function(explain=True)
-    return g.assemble([fast, explained])
+    source = g.assemble([fast, explained])
+    if planned is not None:
+        # Probes over this plan start from what writing the evaluator registered (see
+        # probe_source); the comments are not needed for that.
+        g.described.clear()
+        g._fn_texts = []
+        planned.cache[_WRITTEN] = g
+    return source
 
 
-def probe_source(rs: Ruleset, conditions) -> tuple[str, list]:
+# Plan.cache key of the Generator that wrote the evaluator of that plan.
+_WRITTEN = "generator"
+
+
+def probe_source(rs: Ruleset, conditions, planned: Plan | None = None) -> tuple[str, list]:
     """A module with `probe(lead, events, as_of, values) -> (results, seen)` evaluating every
     atomic test inside `conditions` (the leaves under and/or/not) through the same compiler as
     the evaluator. `values` holds what evaluation produced (the dict of `evaluate`, plus
     criteria as 'qualification.criterion'). `results[i]` is True/False/None for atom i and
     `seen[i]` the values that atom read. Returns the source and, in order, each atom with the
-    names (as the rules write them) of the values it reads."""
-    g = Generator(rs)
-    g.function(explain=False)
+    names (as the rules write them) of the values it reads.
+
+    A probe reads the lead as the evaluator does, so it starts from everything writing the
+    evaluator registered (fields, instants, windows, the type of each score): from the plan's
+    generator when `planned` has written its evaluator (generate(rs, planned)), else by
+    writing it again."""
+    written = planned.cache.get(_WRITTEN) if planned is not None else None
+    if written is not None and written.rs is rs:
+        g = written.fork()
+    else:
+        g = Generator(rs, planned)
+        g.function(explain=False)
     g.explain = False
     body = Writer(1)
     atoms: list = []

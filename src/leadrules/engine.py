@@ -3,7 +3,9 @@
 The engine compiles the very source `leadrules compile` writes (codegen.generate) into a fresh
 module namespace with `compile()` + `exec`: that source is our own, made from the checked
 ruleset with every rule-file value passed through `repr()`, never rule text. Patterns of
-`matches` are then swapped for RE2 ones (linear time). Namespaces are cached per source.
+`matches` are then swapped for RE2 ones (linear time). Namespaces are cached per source, and
+the bytecode of a large evaluator is kept in the user's cache folder, by digest of its source
+(compiling 2,000 rules costs more than checking them).
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadrules import codegen
 from leadrules.diagnostics import ERROR, Diagnostic
 from leadrules.model import Ruleset
-from leadrules.result import LeadResult, build
+
+if TYPE_CHECKING:
+    from types import CodeType
+
+    from leadrules.result import LeadResult
 
 __all__ = [
     "Engine", "RulesError", "from_ruleset", "load", "quantile_cuts", "quantile_label",
@@ -67,6 +73,13 @@ _NAMESPACES: dict[str, dict[str, Any]] = {}
 _MAX_CACHED = 64
 
 
+# Sources at least this long have their bytecode kept on disk; smaller ones compile in less
+# time than a cache file takes to check.
+KEEP_COMPILED = 50_000
+# Compiled evaluators kept in the cache folder (the most recently used).
+KEPT_EVALUATORS = 16
+
+
 def run_source(source: str, label: str) -> dict[str, Any]:
     """Our generated source, executed in a fresh module namespace (cached)."""
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
@@ -78,7 +91,8 @@ def run_source(source: str, label: str) -> dict[str, Any]:
                                  "__file__": filename}
     # Tracebacks and debuggers show the generated lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our generated code
+    code = _compiled(source, filename, digest)
+    exec(code, namespace)  # noqa: S102 - our generated code
     patterns = namespace.get("PATTERNS")
     if patterns:
         import re2
@@ -108,7 +122,7 @@ class Engine:
 
     def __post_init__(self) -> None:
         self.plan = codegen.plan(self.ruleset)
-        self.source = codegen.generate(self.ruleset)
+        self.source = codegen.generate(self.ruleset, self.plan)
         self.module = run_source(self.source, "evaluator")
         self.evaluate_raw = self.module["evaluate"]
         self._probes: dict[tuple, tuple[Any, list, tuple]] = {}
@@ -131,6 +145,8 @@ class Engine:
     def evaluate(self, lead: Mapping[str, Any], events: Iterable = (), as_of: Any = None,
                  cuts: Mapping[str, list] | None = None) -> LeadResult:
         """Everything about one lead, with each rule's contribution and the reasons."""
+        from leadrules.result import build
+
         raw = self.evaluate_raw(lead, events, as_of, True, cuts)
         return build(self.plan, raw)
 
@@ -144,12 +160,47 @@ class Engine:
         atoms it reports on, in order."""
         key = tuple(id(c) for c in conditions)
         if key not in self._probes:
-            source, atoms = codegen.probe_source(self.ruleset, conditions)
+            source, atoms = codegen.probe_source(self.ruleset, conditions, self.plan)
             namespace = run_source(source, "probe")
             # The conditions stay referenced, so their ids cannot be reused by other nodes.
             self._probes[key] = (namespace["probe"], atoms, conditions)
         probe, atoms, _ = self._probes[key]
         return probe, atoms
+
+
+def _compiled(source: str, filename: str, digest: str) -> CodeType:
+    """The bytecode of a generated source: from the cache folder when this very source (same
+    digest, same Python) was compiled before, else compiled now and kept there."""
+    if len(source) < KEEP_COMPILED:
+        return compile(source, filename, "exec")
+    import marshal
+    import sys
+    import types
+    from importlib.util import MAGIC_NUMBER
+
+    from leadrules import cache
+
+    folder = cache.folder()
+    if folder is None:
+        return compile(source, filename, "exec")
+    path = folder / f"evaluator-{digest[:40]}-{sys.implementation.cache_tag}.marshal"
+    header = b"leadrules evaluator\n" + MAGIC_NUMBER + digest.encode("ascii") + b"\n"
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = b""
+    if data.startswith(header):
+        try:
+            code = marshal.loads(data[len(header):])
+        except (EOFError, ValueError, TypeError):
+            code = None
+        if isinstance(code, types.CodeType) and code.co_filename == filename:
+            cache.touch(path)
+            return code
+    code = compile(source, filename, "exec")
+    if cache.write(path, header + marshal.dumps(code)):
+        cache.prune("evaluator-*.marshal", KEPT_EVALUATORS)
+    return code
 
 
 # ============================================================================ quantiles

@@ -10,13 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from leadrules import ast, unparse
 from leadrules.codegen import DISQUALIFIED
 from leadrules.engine import Engine
-from leadrules.result import LeadResult, amount, build, signed
+from leadrules.words import amount, signed
+
+if TYPE_CHECKING:
+    from leadrules.result import LeadResult
 
 
 @dataclass
@@ -30,14 +33,23 @@ class Atom:
 
 @dataclass
 class Evaluated:
-    """A lead, its inputs, the evaluator's explained dict and the LeadResult."""
+    """A lead, its inputs, the evaluator's explained dict and the LeadResult (built on first
+    use: a passing test never needs it)."""
 
     engine: Engine
     lead: dict
     events: list
     as_of: Any
     raw: dict
-    result: LeadResult
+    built: LeadResult | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def result(self) -> LeadResult:
+        if self.built is None:
+            from leadrules.result import build
+
+            self.built = build(self.engine.plan, self.raw)
+        return self.built
 
     @property
     def values(self) -> dict:
@@ -70,7 +82,7 @@ class Evaluated:
 def evaluate(engine: Engine, lead: dict, events: list = (), as_of: Any = None,
              cuts: dict | None = None) -> Evaluated:
     raw = engine.evaluate_explained(lead, events, as_of, cuts)
-    return Evaluated(engine, lead, list(events), as_of, raw, build(engine.plan, raw))
+    return Evaluated(engine, lead, list(events), as_of, raw)
 
 
 # ----------------------------------------------------------------------------- three-valued logic

@@ -11,6 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from leadrules import ast, unparse
 from leadrules.codegen import DISQUALIFIED, Plan
+from leadrules.words import amount, rule_label, signed
+
+__all__ = [
+    "CriterionResult", "GradeResult", "GroupResult", "LeadResult", "QualificationResult",
+    "RuleContribution", "ScoreResult", "SegmentResult", "StageStep", "amount", "build",
+    "reasons", "rule_label", "signed",
+]
 
 _CENT = Decimal("0.01")
 
@@ -166,18 +173,13 @@ def _src(node) -> str:
     return f"{node.span.file}:{node.span.line}"
 
 
-def rule_label(rs, node) -> str:
-    """A rule's label, else what it counts in words (an event's label, the rule's text)."""
-    if node.label:
-        return node.label
-    if isinstance(node, ast.PerEventRule) and node.event in rs.events:
-        event = rs.events[node.event]
-        return event.label or node.event
-    return unparse.rule(node)
-
-
 def build(plan: Plan, raw: dict) -> LeadResult:
-    """The LeadResult of one lead from the dict `evaluate(..., explain=True)` returned."""
+    """The LeadResult of one lead from the dict `evaluate(..., explain=True)` returned.
+
+    The models are made with `model_construct`, without validation: every value is our own,
+    of the declared type already (Decimal points, bool or None truths, int counts), and
+    validating 2,000 rule contributions per lead would cost more than evaluating the lead.
+    """
     rs = plan.rs
     work = raw["explain"]
     as_of = work.get("as_of")
@@ -196,14 +198,14 @@ def build(plan: Plan, raw: dict) -> LeadResult:
     rules_by_score: dict[str, list[RuleContribution]] = {}
     for info, static in zip(plan.rules, statics, strict=True):
         fired, count, points, decayed, counted = work["rules"][info.index]
-        contribution = RuleContribution(
+        contribution = RuleContribution.model_construct(
             **static, fired=fired, count=count,
             points=_dec(points), decayed=_dec(decayed), counted=_dec(counted))
         rules_by_score.setdefault(info.score, []).append(contribution)
     groups_by_score: dict[str, list[GroupResult]] = {}
     for g in plan.groups:
         total, counted = work["groups"][g.index]
-        groups_by_score.setdefault(g.score, []).append(GroupResult(
+        groups_by_score.setdefault(g.score, []).append(GroupResult.model_construct(
             name=g.node.name, label=g.node.label, source=_src(g.node),
             total=_dec(total), counted=_dec(counted)))
 
@@ -215,7 +217,7 @@ def build(plan: Plan, raw: dict) -> LeadResult:
         formula = plan.cache.get(("formula", name))
         if derived and formula is None:
             formula = plan.cache[("formula", name)] = unparse.expr(node.expr)
-        scores[name] = ScoreResult(
+        scores[name] = ScoreResult.model_construct(
             name=name, label=node.label, source=_src(node), derived=derived, formula=formula,
             value=_cents(value) if value is not None else None,
             total=_dec(total) if total is not None else None,
@@ -232,7 +234,7 @@ def build(plan: Plan, raw: dict) -> LeadResult:
             graded = raw.get(node.by.name, None)
         else:
             graded = None
-        grades[name] = GradeResult(
+        grades[name] = GradeResult.model_construct(
             name=name, label=node.label, value=value,
             value_label=(row.label if row is not None else None),
             source=_src(row) if row is not None else None, graded=graded)
@@ -241,13 +243,15 @@ def build(plan: Plan, raw: dict) -> LeadResult:
     for name, node in rs.qualifications.items():
         met_each = work["criteria"].get(name, ())
         required = int(node.require.value) if node.require is not None else len(node.criteria)
-        qualifications[name] = QualificationResult(
+        qualifications[name] = QualificationResult.model_construct(
             name=name, label=node.label, met=raw.get(name), count=raw.get(f"{name}.count", 0),
             required=required,
-            criteria=[CriterionResult(name=c.name, label=c.label, met=m, source=_src(c))
+            criteria=[CriterionResult.model_construct(name=c.name, label=c.label, met=m,
+                                                      source=_src(c))
                       for c, m in zip(node.criteria, met_each, strict=False)])
 
-    segments = {name: SegmentResult(name=name, label=node.label, member=raw.get(name))
+    segments = {name: SegmentResult.model_construct(name=name, label=node.label,
+                                                    member=raw.get(name))
                 for name, node in rs.segments.items()}
 
     ladder: list[StageStep] = []
@@ -260,8 +264,9 @@ def build(plan: Plan, raw: dict) -> LeadResult:
         reached = evaluated and held is True
         if reached:
             reached_names.add(st.name)
-        ladder.append(StageStep(name=st.name, label=st.label, source=_src(st),
-                                evaluated=evaluated, held=held, reached=reached))
+        ladder.append(StageStep.model_construct(
+            name=st.name, label=st.label, source=_src(st), evaluated=evaluated, held=held,
+            reached=reached))
     barred = work.get("barred", [])
     disqualified_by = [d.label or unparse.cond(d.cond)
                        for d, hit in zip(rs.disqualify, barred, strict=False) if hit]
@@ -274,7 +279,7 @@ def build(plan: Plan, raw: dict) -> LeadResult:
     route_row = work.get("route")
     route_node = rs.routes[route_row] if route_row is not None else None
 
-    result = LeadResult(
+    result = LeadResult.model_construct(
         fingerprint=rs.fingerprint, as_of=as_of, scores=scores, grades=grades,
         qualifications=qualifications, segments=segments, stage=stage,
         stage_label=stage_label, ladder=ladder, disqualified=bool(raw.get("disqualified")),
@@ -286,21 +291,6 @@ def build(plan: Plan, raw: dict) -> LeadResult:
 
 
 # ----------------------------------------------------------------------------- reasons
-
-
-def amount(value: Decimal | None) -> str:
-    """`42.5`, `50`, `-5`: a number as people write it."""
-    if value is None:
-        return "unknown"
-    value = Decimal(value)
-    if value == value.to_integral_value():
-        return str(int(value))
-    return format(value.normalize(), "f")
-
-
-def signed(value: Decimal) -> str:
-    text = amount(value)
-    return text if text.startswith("-") else "+" + text
 
 
 def reasons(result: LeadResult) -> list[str]:

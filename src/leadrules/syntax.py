@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from leadrules import ast
+from leadrules import cache as user_cache
 from leadrules.diagnostics import Diagnostic, error
 
 TOP_LEVEL = (
@@ -76,7 +77,7 @@ def parser():
         return Lark(text, cache=str(cache_file), **options)
     # Written beside its final name, then renamed: a process starting at the same moment never
     # reads half a cache file.
-    temporary = cache_file.with_name(f"{cache_file.name}.{os.getpid()}.tmp")
+    temporary = user_cache.temporary_name(cache_file)
     built = Lark(text, cache=str(temporary), **options)
     try:
         os.replace(temporary, cache_file)
@@ -93,17 +94,10 @@ def _cache_file(grammar: str) -> Path | None:
 
     from lark import __version__ as lark_version
 
-    if os.environ.get("LEADRULES_NO_CACHE"):
+    folder = user_cache.folder()
+    if folder is None:
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = Path(base) / "leadrules"
     digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    if not os.access(folder, os.W_OK):
-        return None
     return folder / f"parser-{digest}-lark{lark_version}-py{sys.version_info[0]}{sys.version_info[1]}"
 
 

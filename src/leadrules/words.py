@@ -1,0 +1,36 @@
+"""Numbers and rules -> the words results are written with (`42.5`, `+5`, a rule's label).
+
+Kept apart from result.py so that what only words a result (tests, explanations) does not load
+pydantic.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from leadrules import ast, unparse
+
+
+def amount(value: Decimal | None) -> str:
+    """`42.5`, `50`, `-5`: a number as people write it."""
+    if value is None:
+        return "unknown"
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(), "f")
+
+
+def signed(value: Decimal) -> str:
+    text = amount(value)
+    return text if text.startswith("-") else "+" + text
+
+
+def rule_label(rs, node) -> str:
+    """A rule's label, else what it counts in words (an event's label, the rule's text)."""
+    if node.label:
+        return node.label
+    if isinstance(node, ast.PerEventRule) and node.event in rs.events:
+        event = rs.events[node.event]
+        return event.label or node.event
+    return unparse.rule(node)
