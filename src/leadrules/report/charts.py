@@ -94,8 +94,8 @@ def pacing(months: list[tuple[str, int, int | None, bool]], title: str) -> Marku
         body.append(f'<text x="{x + (col_w - 16) / 2:.1f}" y="{base + 14}" text-anchor="middle" '
                     f'fill="{INK}" font-size="10">{_t(label[-2:] if len(label) == 7 else label)}'
                     "</text>")
-    body.append(f'<text x="{left}" y="{base + 30}" fill="{INK}" font-size="10">bars: actual '
-                "(green: plan met, red: short, light: month in progress); line: plan</text>")
+    body.append(f'<text x="{left}" y="{base + 30}" fill="{INK}" font-size="10">green: plan '
+                "met, red: short, light: in progress; line: plan</text>")
     return _svg(max(width, 360), base + 36, title, body)
 
 

@@ -157,6 +157,8 @@ def _volume(report: Report) -> Section:
             f"Commitment: at least {num(promised)} {stage} per {period}; delivered "
             f"{num(delivered, 1)} per {period} on average over the period to date ({verdict})"
             + (f"; the revenue target needs {num(need)}." if need is not None else "."))
+    if report.plan is None and not any(v.totals.values()):
+        return s  # nothing dated and nothing planned: no chart to draw
     chart_rows = [(labels.get(st, st), v.totals[st], v.plan_totals[st]) for st in v.stages]
     _chart(s, "Funnel to date against plan", charts.funnel, chart_rows)
     paced = _paced_stage(report)
