@@ -1,5 +1,5 @@
 """A rules-file calendar (`ast.Calendar`) plus the agreement's time zone -> a BusinessCalendar,
-and SLA durations -> deadlines and elapsed business time.
+and SLA durations -> their deadlines.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from leadrules.businesstime import (
     BusinessCalendar,
     add_business,
     add_business_days,
-    business_duration,
 )
 
 _DAYS = {
@@ -148,8 +147,3 @@ class Due:
 
 
 _MOST_DST_SHIFT = timedelta(hours=3)
-
-
-def elapsed(cal: BusinessCalendar, start: datetime, end: datetime, business: bool) -> timedelta:
-    """Business time between two instants (plain elapsed time when `business` is False)."""
-    return business_duration(cal, start, end) if business else end - start

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -345,9 +345,3 @@ def _missing_column(source, name: str, option: str) -> str:
     more = f" and {len(source.columns) - 15} more" if len(source.columns) > 15 else ""
     return (f"the leads file '{source.path}' has no column '{name}' (named by {option}). "
             f"Its columns are {listed}{more}.")
-
-
-def end_of_day(day: date, zone: ZoneInfo) -> datetime:
-    """The last instant of a local day, in UTC (for `--to` used as the as-of instant)."""
-    return (datetime.combine(day + timedelta(days=1), time(), zone) - timedelta(microseconds=1)
-            ).astimezone(UTC)

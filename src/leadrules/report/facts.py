@@ -8,7 +8,7 @@ aggregated tables can never disagree.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -49,7 +49,6 @@ class LeadFacts:
     activities: list[tuple[datetime, str]]  # (instant in UTC, normalised type), in time order
     outcome: bool | None = None
     revenue: Decimal | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def has_reached(self, ladder_index: int) -> bool:
         return self.reached >= ladder_index

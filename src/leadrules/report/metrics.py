@@ -18,7 +18,7 @@ from leadrules import ast, sla
 from leadrules.businesstime import BusinessCalendar, business_duration
 from leadrules.model import Ruleset
 from leadrules.plan import Plan, months_covered
-from leadrules.report.calendar import Due, deadline, elapsed, plain
+from leadrules.report.calendar import Due, deadline, plain
 from leadrules.report.facts import DISQUALIFIED, Ladder, LeadFacts
 from leadrules.report.numbers import ratio
 
@@ -559,7 +559,7 @@ def follow_up(facts: list[LeadFacts], ladder: Ladder, window: Window, rs: Rulese
             decided = min(candidates) if candidates else None
             due = Due(cal, entry, rule.within)
             if decided is not None:
-                delays.append(elapsed(cal, entry, decided, True))
+                delays.append(business_duration(cal, entry, decided))
                 if due.covers(decided):
                     in_time += 1
                 else:
