@@ -123,7 +123,7 @@ def build(rs: Ruleset, period: str = "month") -> Plan:
             f"{rs.path} has no marketing SLA, so there is no revenue target to plan from. "
             "Add an `sla marketing { … }` block with `revenue target`, `average deal` and the "
             "`conversion` rates (see docs/sla.md).")
-    funnel = sla.derive(marketing)
+    funnel = rs.funnel  # derived once by the checker
     if funnel is None:
         raise PlanError(
             f"{rs.path}:{marketing.span.line}: the marketing SLA cannot give a funnel: it needs a "

@@ -16,7 +16,7 @@ from leadrules.model import Ruleset
 from leadrules.render.messages import Messages
 from leadrules.render.sentences import CondNode, Phrasing, humanise, member_text
 from leadrules.render.typography import CODE, FIGURE, TERM, Rich, join_rich
-from leadrules.sla import CUSTOMER, PERIODS_PER_YEAR, Funnel, derive
+from leadrules.sla import CUSTOMER, PERIODS_PER_YEAR, Funnel
 
 # Where the `icp` segment is, the document presents it first, as the ideal customer.
 IDEAL_CUSTOMER_NAMES = ("icp", "ideal_customer", "ideal_customer_profile")
@@ -77,8 +77,7 @@ class _Builder:
         self.p = Phrasing(rs, m)
         self.on = on
         self.canonical_json = canonical_json
-        self.funnel: Funnel | None = rs.funnel if isinstance(rs.funnel, Funnel) else (
-            derive(rs.sla_marketing) if rs.sla_marketing is not None else None)
+        self.funnel: Funnel | None = rs.funnel  # derived once by the checker
 
     # ------------------------------------------------------------------ helpers
 

@@ -197,7 +197,7 @@ def _commitments(rs: Ruleset, totals: Counter, window: Window):
     out = []
     months = months_covered(window.start, window.last_day_so_far) \
         if window.last_day_so_far >= window.start else Decimal(0)
-    funnel = sla.derive(marketing)
+    funnel = rs.funnel  # derived once by the checker
     for d in marketing.of(ast.Deliver):
         per_year = sla.PERIODS_PER_YEAR.get(d.period)
         if per_year is None:
