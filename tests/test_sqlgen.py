@@ -439,3 +439,156 @@ def test_text_folding_is_pythons_casefold_for_every_character() -> None:
     wrong = [(t, f, t.casefold()) for t, f in zip(texts, folded, strict=True)
              if f != t.casefold()]
     assert not wrong[:5]
+
+
+# ============================================================================ PostgreSQL
+
+PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None) \
+    if Path("/usr/lib/postgresql").exists() else None
+PG_TYPES = {"text": "TEXT", "enum": "TEXT", "int": "BIGINT", "number": "NUMERIC",
+            "money": "NUMERIC", "bool": "BOOLEAN", "date": "DATE", "datetime": "TIMESTAMP"}
+
+
+class Postgres:
+    """A throwaway PostgreSQL server on a Unix socket, driven through psql."""
+
+    def __init__(self, root: Path) -> None:
+        import os
+        import shutil
+        import subprocess
+
+        self.subprocess = subprocess
+        self.root = root
+        self.data = root / "data"
+        self.data.mkdir()
+        self.as_postgres: list[str] = []
+        if os.geteuid() == 0:
+            # The server refuses to run as root.
+            shutil.chown(root, "postgres")
+            shutil.chown(self.data, "postgres")
+            self.as_postgres = ["runuser", "-u", "postgres", "--"]
+        self.run([str(PG_BIN / "initdb"), "-D", str(self.data), "-E", "UTF8",
+                  "--locale=C.UTF-8", "-U", "postgres"])
+        self.run([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-w", "-l",
+                  str(root / "log"), "-o", f"-p 54329 -k {root} -c listen_addresses=", "start"])
+
+    def run(self, command: list[str]) -> None:
+        self.subprocess.run([*self.as_postgres, *command], check=True, capture_output=True)
+
+    def psql(self, sql: str) -> list[list[str]]:
+        import csv
+        import io
+
+        done = self.subprocess.run(
+            [*self.as_postgres, str(PG_BIN / "psql"), "-h", str(self.root), "-p", "54329",
+             "-U", "postgres", "-X", "-q", "--csv", "-v", "ON_ERROR_STOP=1", "-f", "-"],
+            input=sql, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+        return list(csv.reader(io.StringIO(done.stdout)))
+
+    def stop(self) -> None:
+        self.run([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"])
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    if PG_BIN is None or not (PG_BIN / "initdb").exists():
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    import shutil
+    import tempfile
+
+    # Outside pytest's own folder, which the postgres user cannot enter when we are root.
+    root = Path(tempfile.mkdtemp(prefix="leadrules-pg-"))
+    try:
+        server = Postgres(root)
+        yield server
+        server.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def pg_value(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return f"'{value.isoformat(sep=' ') if isinstance(value, datetime) else value}'"
+    return sqlgen.literal(value)
+
+
+def pg_tables(rs, leads, events) -> str:
+    zone = ZoneInfo(rs.timezone)
+    fields = list(rs.fields.values())
+    out = ["DROP TABLE IF EXISTS leads, events;",
+           "CREATE TABLE leads (" + ", ".join(f'"{f.name}" {PG_TYPES[f.type.name]}'
+                                              for f in fields) + ");"]
+    for lead in leads:
+        out.append("INSERT INTO leads VALUES (" + ", ".join(
+            pg_value(local(lead.get(f.name), zone)) for f in fields) + ");")
+    props = {p.name: PG_TYPES[p.type.name] for e in rs.events.values() for p in e.properties}
+    out.append(f'CREATE TABLE events ("{rs.key.name}" TEXT, "type" TEXT, "at" TIMESTAMP' +
+               "".join(f', "{p}" {t}' for p, t in props.items()) + ");")
+    for lead, lead_events in zip(leads, events, strict=True):
+        for event in lead_events:
+            kind, at, properties = event_parts(event)
+            values = [lead[rs.key.name], kind, local(at, zone),
+                      *(properties.get(p) for p in props)]
+            out.append("INSERT INTO events VALUES (" + ", ".join(map(pg_value, values)) + ");")
+    return "\n".join(out) + "\n"
+
+
+def pg_parse(text: str, kind: str):
+    if text == "":
+        return None
+    if kind in ("segment", "qualification", "disqualified"):
+        return text == "t"
+    if kind == "score":
+        return Decimal(text)
+    if kind in ("qualification count",):
+        return int(text)
+    if kind == "grade value":
+        return Decimal(text)
+    return text
+
+
+def assert_same_in_postgres(server, rs, leads, events, as_of) -> None:
+    expected = run_engine(rs, leads, events, as_of)
+    query = sqlgen.generate(rs, sqlgen.Options(dialect="postgres", as_of=as_of))
+    header, *rows = server.psql(pg_tables(rs, leads, events) + query)
+    kinds = from_ruleset(rs).outputs
+    by_key = {row[0]: dict(zip(header, row, strict=True)) for row in rows}
+    for lead, want in zip(leads, expected, strict=True):
+        got = by_key[lead[rs.key.name]]
+        for name, value in want.items():
+            assert pg_parse(got[name], kinds[name]) == value, (name, value, got[name], lead)
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=lambda p: p.name)
+def test_postgres_gives_the_same_values(postgres, path) -> None:
+    rs = check(path)
+    cases = cases_from_blocks(rs)
+    leads = [{**c.lead, rs.key.name: f"case {i}"} for i, c in enumerate(cases)]
+    assert_same_in_postgres(postgres, rs, leads, [c.events for c in cases],
+                            datetime(2027, 3, 1, 10, 0))
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(leads=st.lists(st.tuples(LEADS, EVENTS), min_size=1, max_size=12))
+def test_postgres_random_leads(postgres, leads) -> None:
+    records = [{**lead, "id": f"L{i}"} for i, (lead, _) in enumerate(leads)]
+    assert_same_in_postgres(postgres, check(PROPERTY), records,
+                            [events for _, events in leads], AS_OF)
+
+
+def test_patterns_for_postgres_keep_re2_meaning(tmp_path) -> None:
+    rs = check(PROPERTY)
+    sql = sqlgen.generate(rs, sqlgen.Options(dialect="postgres", as_of=AS_OF))
+    assert "~ '^(VP|C[A-Z]O)(?:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|" in sql
+    assert "~ '(?i)général[\\t\\n\\f\\r ]?$'" in sql
+    flagged = INLINE.replace("score z = -a * 0.5", 'segment s {\n    id matches "(?m)^a$"\n}')
+    with pytest.raises(sqlgen.SqlError, match="PostgreSQL"):
+        sqlgen.generate(inline_rules(tmp_path, flagged), sqlgen.Options(dialect="postgres"))

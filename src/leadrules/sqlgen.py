@@ -63,6 +63,17 @@ QUOTIENT_PLACES = 12
 _ATOM, _ARITH, _CMP, _NOT, _AND, _OR = 0, 1, 2, 3, 4, 5
 _INVERSE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 _OPS = {"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+# RE2's ASCII classes spelled out for PostgreSQL, whose \\w, \\d, \\s and \\b follow the locale
+# (and whose \\b is a backspace).
+_PG_WORD = "0-9A-Za-z_"
+_PG_SPACE = "\\t\\n\\f\\r "
+_PG_OUTSIDE = {
+    "d": "[0-9]", "D": "[^0-9]", "w": f"[{_PG_WORD}]", "W": f"[^{_PG_WORD}]",
+    "s": f"[{_PG_SPACE}]", "S": f"[^{_PG_SPACE}]",
+    "b": f"(?:(?<=[{_PG_WORD}])(?![{_PG_WORD}])|(?<![{_PG_WORD}])(?=[{_PG_WORD}]))",
+    "B": f"(?:(?<=[{_PG_WORD}])(?=[{_PG_WORD}])|(?<![{_PG_WORD}])(?![{_PG_WORD}]))",
+}
+_PG_INSIDE = {"d": "0-9", "w": _PG_WORD, "s": _PG_SPACE}
 # What Python's str.strip() removes (codegen's _domain strips the part after the @).
 _WHITESPACE = "".join(chr(i) for i in range(0x3001) if chr(i).isspace())
 
@@ -840,45 +851,54 @@ class Generator:
         return Cond(Sql(text, _CMP), not nullable)
 
     def postgres_pattern(self, pattern: str, node) -> str:
-        """An RE2 pattern for PostgreSQL's regular expressions, when both read it alike."""
-        if re.search(r"\\[^.\[\]{}()*+?^$|\\/-]", pattern) or "(?" in pattern[2:] or \
-                (pattern.startswith("(?") and not re.match(r"\(\?[ims]+\)", pattern)):
-            self.fail("LR803", f"{self.owner_text()}: PostgreSQL reads this pattern differently "
-                      "from the other backends (its \\w, \\d, \\s, \\b and flags differ)", node,
-                      "write the characters out ([0-9] for \\d, [A-Za-z0-9_] for \\w), or use "
+        """An RE2 pattern written for PostgreSQL's regular expressions with the same meaning:
+        `\\d`, `\\w`, `\\s`, `\\b` spelled out in ASCII (as RE2 reads them), `.` stopping at a
+        line break (unless the s flag), flags moved to the front."""
+        flags = ""
+        found = re.match(r"\(\?([a-zA-Z]+)\)", pattern)
+        if found:
+            flags, pattern = found.group(1), pattern[found.end():]
+        if set(flags) - {"i", "s"} or re.search(r"\(\?(?!:)", pattern):
+            self.fail("LR803", f"{self.owner_text()}: PostgreSQL has no equivalent for the flags or "
+                      "the group syntax of this pattern", node,
+                      "keep only (?i) or (?s) at the very start and (?:…) groups, or use "
                       "--dialect duckdb")
             return pattern
-        flags = ""
-        if pattern.startswith("(?"):
-            flags, pattern = pattern[2:pattern.index(")")], pattern[pattern.index(")") + 1:]
-        # RE2's `.` stops at a line break unless (?s); PostgreSQL's does not.
         out: list[str] = []
         in_class = False
+        class_start = 0
         i = 0
         while i < len(pattern):
             ch = pattern[i]
             if ch == "\\" and i + 1 < len(pattern):
-                out.append(pattern[i:i + 2])
+                nxt = pattern[i + 1]
+                if in_class and nxt in _PG_INSIDE:
+                    out.append(_PG_INSIDE[nxt])
+                elif not in_class and nxt in _PG_OUTSIDE:
+                    out.append(_PG_OUTSIDE[nxt])
+                elif nxt.isalnum() and nxt not in "tnrfvA":
+                    self.fail("LR803", f"{self.owner_text()}: PostgreSQL reads \\{nxt} "
+                              "differently", node, "write the characters out, or use "
+                              "--dialect duckdb")
+                    out.append(pattern[i:i + 2])
+                else:
+                    out.append(pattern[i:i + 2])
                 i += 2
                 continue
-            if ch == "[" and not in_class:
+            if in_class:
+                if ch == "]" and i > class_start:
+                    in_class = False
+                out.append(ch)
+            elif ch == "[":
                 in_class = True
-            elif ch == "]" and in_class:
-                in_class = False
-            if ch == "." and not in_class and "s" not in flags:
-                out.append("[^\n]")
-            elif ch == "$" and not in_class and "m" in flags:
-                out.append("(?=\n|$)")
+                class_start = i + 1 + (pattern[i + 1:i + 2] == "^")
+                out.append(ch)
+            elif ch == "." and "s" not in flags:
+                out.append("[^\\n]")
             else:
                 out.append(ch)
             i += 1
-        text = "".join(out)
-        if "i" in flags:
-            text = "(?i)" + text
-        if "m" in flags:
-            self.fail("LR803", f"{self.owner_text()}: the (?m) flag has no PostgreSQL "
-                      "equivalent here", node, "use --dialect duckdb")
-        return text
+        return ("(?i)" if "i" in flags else "") + "".join(out)
 
     # ------------------------------------------------------------------ scores
 
@@ -891,7 +911,7 @@ class Generator:
         period = int(duration_seconds(d.period) * 1_000_000)
         age = f'({scope}"as of us" - {self.d.micros(at)})'
         if d.kind == "halflife":
-            return f"power(0.5, CAST({age} AS DOUBLE) / {period})"
+            return f"power(0.5, CAST({age} AS DOUBLE PRECISION) / {period})"
         rate = number(d.rate.value if d.rate else Decimal(0))
         return f"GREATEST(0, 1 - {rate} * {self.d.intdiv(age, str(period))})"
 
