@@ -359,7 +359,7 @@ def test_business_windows_are_refused_naming_the_rule(tmp_path) -> None:
     messages = [d.message for d in caught.value.diagnostics]
     assert any("+40 when call within 16 business hours" in m for m in messages)
     assert any("halflife 3 business days" in m for m in messages)
-    assert all(d.code == "LR801" for d in caught.value.diagnostics)
+    assert all(d.code == "LR901" for d in caught.value.diagnostics)
 
 
 def test_events_without_a_key_are_refused() -> None:

@@ -480,16 +480,17 @@ class Generator:
     def no_business(self, node: ast.Duration, owner=None) -> None:
         if node.business:
             what = f"`{unparse.line(owner)}`" if owner is not None else self.owner_text()
-            self.fail("LR801", f"{what} counts {unparse.duration(node)}: business "
-                      "time depends on the working calendar, which SQL cannot follow", node,
+            self.fail("LR901", f"{what} counts {unparse.duration(node)}: business time "
+                      "follows the calendar's working hours and holidays, which the SQL query "
+                      "cannot compute", node,
                       "write it in plain time (for example `within 3 days`), or score these "
                       "rules with `leadrules score` or the Python module")
 
     # ------------------------------------------------------------------ events
 
     def need_events(self, node) -> None:
-        if self.key is None and not any(p.code == "LR802" for p in self.problems):
-            self.fail("LR802", "the rules use events but no field of the lead is its `key`, so "
+        if self.key is None and not any(p.code == "LR902" for p in self.problems):
+            self.fail("LR902", "the rules use events but no field of the lead is its `key`, so "
                       "the events table cannot be joined to the leads", node,
                       "mark the field that identifies a lead with `key`")
 
@@ -859,7 +860,7 @@ class Generator:
         if found:
             flags, pattern = found.group(1), pattern[found.end():]
         if set(flags) - {"i", "s"} or re.search(r"\(\?(?!:)", pattern):
-            self.fail("LR803", f"{self.owner_text()}: PostgreSQL has no equivalent for the flags or "
+            self.fail("LR903", f"{self.owner_text()}: PostgreSQL has no equivalent for the flags or "
                       "the group syntax of this pattern", node,
                       "keep only (?i) or (?s) at the very start and (?:…) groups, or use "
                       "--dialect duckdb")
@@ -877,7 +878,7 @@ class Generator:
                 elif not in_class and nxt in _PG_OUTSIDE:
                     out.append(_PG_OUTSIDE[nxt])
                 elif nxt.isalnum() and nxt not in "tnrfvA":
-                    self.fail("LR803", f"{self.owner_text()}: PostgreSQL reads \\{nxt} "
+                    self.fail("LR903", f"{self.owner_text()}: PostgreSQL reads \\{nxt} "
                               "differently", node, "write the characters out, or use "
                               "--dialect duckdb")
                     out.append(pattern[i:i + 2])
@@ -1256,7 +1257,7 @@ class Generator:
             low = name.lower()
             if low in seen:
                 node = _definition(self.rs, name) or self.rs.fields.get(name)
-                self.fail("LR804", f"'{name}' and '{seen[low]}' would be two columns of the same "
+                self.fail("LR904", f"'{name}' and '{seen[low]}' would be two columns of the same "
                           "name in SQL, which does not tell capital letters apart", node,
                           "rename one of them")
             seen.setdefault(low, name)
