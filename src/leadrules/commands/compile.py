@@ -32,7 +32,8 @@ def command(rules: str, target: str, output: str | None, dialect: str, table: st
     The Python module needs nothing but the standard library. It exposes
     `evaluate(lead, events=(), as_of=None, explain=False)`, which returns a dict of every
     score, grade, segment, qualification, stage and route of the lead. The same rules always
-    give the same file, byte for byte.
+    give the same file, byte for byte. With `--target sql`, one SQL query that gives the same
+    values for every lead of a table (docs/sql.md).
     """
     from leadrules import codegen
     from leadrules.commands.common import load_checked
