@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from leadrules import ast
+from leadrules.codegen import QUANTILES as QUANTILE_PARTS
 from leadrules.data import (
     EVENTS_KEY,
     DataError,
@@ -37,7 +38,6 @@ REPORT, SKIP, FAIL = "report", "skip", "fail"
 ON_ERROR = (REPORT, SKIP, FAIL)
 EXPLANATION = "explanation"
 CENT = Decimal("0.01")
-QUANTILE_PARTS = {"quartiles": 4, "quintiles": 5, "deciles": 10}
 
 
 class Stop(Exception):
@@ -545,7 +545,7 @@ def parse_as_of(text: str | None, rs) -> datetime:
         return datetime.now(typing.zone)
     try:
         return typing.converter("as of", ast.TypeSpec("datetime"))(text)
-    except ValueProblem:
-        raise DataError(f"--as-of '{text}' is not a date and time (write for example "
-                        "2027-03-01 or 2027-03-01T10:00)") from None
+    except ValueProblem as exc:
+        raise DataError(f"--as-of '{text}' {exc} (write for example 2027-03-01 or "
+                        "2027-03-01T10:00)") from None
 
