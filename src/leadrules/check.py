@@ -211,7 +211,8 @@ _TYPE_ALIASES = {
     "currency": "money", "amount": "money", "time": "datetime",
 }
 _NUMERIC = frozenset({"int", "number", "percent"})
-_ORDERED = frozenset({"int", "number", "percent", "money", "date", "datetime", "stage"})
+_ORDERED = frozenset({"int", "number", "percent", "money", "date", "datetime", "stage", "grade",
+                      "enum"})
 _RESERVED = {
     "stage": "the lead's stage", "route": "the lead's route",
     "disqualified": "the stage of a disqualified lead",
@@ -262,6 +263,43 @@ def _defined_in(chunk: str) -> set[str]:
         names.add("route")
     if keyword == "calendar" or keyword == "event":
         names.update(_FIRST_WORD.findall(chunk))
+    names.update(_misspelt_definitions(chunk))
+    return names
+
+
+_UNINDENTED = re.compile(r"^([A-Za-z_]\w*)[ \t]*([A-Za-z_]\w*)?", re.M)
+
+
+def _misspelt_definitions(chunk: str) -> set[str]:
+    """What a definition opened by a misspelt word (`scor intent`, `stage {`) would define: a
+    file cut into chunks by the correct words only sees it as part of the block before."""
+    import difflib
+
+    from leadrules.syntax import TOP_LEVEL
+
+    names: set[str] = set()
+    lines = chunk.split("\n")
+    for number, line in enumerate(lines):
+        found = _UNINDENTED.match(line)
+        if not found or found.group(1) in TOP_LEVEL:
+            continue
+        close = difflib.get_close_matches(found.group(1).lower(), TOP_LEVEL, n=1, cutoff=0.6)
+        if not close:
+            continue
+        block = []
+        for following in lines[number:]:
+            if block and following[:1].strip():
+                break
+            block.append(following)
+        body = "\n".join(block)
+        if close[0] in ("lead", "stages", "calendar", "event"):
+            names.update(_FIRST_WORD.findall(body))
+            names.add({"stages": "stage", "lead": "lead"}.get(close[0], ""))
+        elif close[0] == "route":
+            names.add("route")
+        if found.group(2):
+            names.add(found.group(2))
+    names.discard("")
     return names
 
 
@@ -473,6 +511,9 @@ class _Typer:
             self.out.append(error(
                 "LR104", f"'{ref.name}' is a list: it can only follow `in`", ref.span,
                 f"write `… in {ref.name}`"))
+            return None
+        if sym.kind == FIELD and sym.type.kind not in _TYPES:
+            # A field of an unknown type (LR105 says so): its uses cannot be judged.
             return None
         return sym.type
 
@@ -730,7 +771,7 @@ class _Typer:
         t = self.value(c.value)
         if t is None:
             return
-        if t.kind not in _ORDERED or t.kind == "stage":
+        if t.kind not in _ORDERED or t.kind in ("stage", "grade", "enum"):
             self.out.append(error(
                 "LR214", f"'{_value_text(c.value)}' is {_what(t)}: `between` needs numbers, "
                 "amounts or dates", c.span))
