@@ -524,3 +524,203 @@ def _bounds(rest) -> ast.Bounds:
 def build(tree: Tree, path: str, line_offset: int = 0) -> list[ast.Item]:
     """The items of one parsed chunk, as ast nodes."""
     return Builder(path, line_offset).transform(tree)
+
+
+# ============================================================================ building while parsing
+# Lark's LALR parser can call a transformer at each reduction instead of building a tree, but
+# not with `meta` (positions). What follows does the same with positions: each rule's callback
+# is lark's own (child filter, single-child expansion) around the Builder method, inside a
+# wrapper that works out the rule's place as lark's `propagate_positions` does. No parse tree,
+# no second pass: reading 2,000 rules takes about half the time.
+
+# Nodes nested deeper than this are refused (LR003), as the recursive transform of the tree
+# refused them (by running out of stack): the checker's passes recurse into conditions too.
+MAX_DEPTH = 490
+
+
+class Held:
+    """A value built from one rule, with the place of its text: `line`… as `meta` gives them
+    to a Builder method, `container_*` the place of what it was lifted out of (the brackets
+    around a condition), which is what the rule around it counts."""
+
+    __slots__ = ("value", "depth", "last", "empty", "line", "column", "start_pos", "end_line",
+                 "end_column", "end_pos", "container_line", "container_column",
+                 "container_start_pos", "container_end_line", "container_end_column",
+                 "container_end_pos")
+
+    def __init__(self) -> None:
+        self.value = None
+        self.depth = 1
+        # The last child lark's tree would have held (error messages quote the last token).
+        self.last = None
+        self.empty = True
+
+    def __lark_meta__(self):
+        # Lark's own position wrapper (kept for the rules inlined into others) reads a child
+        # that is not a tree or a token through this.
+        return self
+
+
+class Embedded:
+    """A parser that builds ast nodes while it parses. `parse(text, path, offset, start)`."""
+
+    def __init__(self, parser, builder: Builder) -> None:
+        import threading
+
+        self.parser = parser
+        self.builder = builder
+        self.lock = threading.Lock()
+        self.current: Held | None = None
+        # The first failure of a Builder method (a date such as 2027-02-30), raised once the
+        # text has parsed: a syntax error further down still comes first, as before.
+        self.failure: Exception | None = None
+
+    def parse(self, text: str, path: str, line_offset: int = 0, start: str = "start"):
+        """What `build` gives for the tree of `text`; raises what parsing and building raise."""
+        with self.lock:
+            self.builder.path = path
+            self.builder.line_offset = line_offset
+            self.failure = None
+            try:
+                result = self.parser.parse(text, start=start)
+                if self.failure is not None:
+                    raise self.failure
+            finally:
+                self.current = None
+                self.failure = None
+        return result.value if type(result) is Held else result
+
+
+def embed(parser) -> Embedded | None:
+    """Make a Lark LALR parser (built with propagate_positions) call the Builder at each
+    reduction. None, leaving the parser as it was, when this lark is not laid out as expected
+    (its callbacks are an implementation detail): trees are then built and transformed."""
+    try:
+        from lark.exceptions import GrammarError, VisitError
+        from lark.parse_tree_builder import PropagatePositions
+        from lark.tree import Meta
+
+        callbacks = parser._callbacks
+        rules = parser._parse_tree_builder.rule_builders
+    except (ImportError, AttributeError):
+        return None
+    builder = Builder("", 0)
+    embedded = Embedded(parser, builder)
+    replaced = {}
+    for rule, chain in rules:
+        name = rule.alias or rule.options.template_source or rule.origin.name
+        if name.startswith("_"):
+            # Inlined into the rule around it by lark's child filter: lark's tree stays.
+            continue
+        if PropagatePositions not in chain or rule not in callbacks:
+            return None
+        method = getattr(builder, name, None)
+        call = _call(embedded, name, getattr(method, "base_func", method), Meta, VisitError,
+                     GrammarError)
+        for wrapper in chain:
+            if wrapper is not PropagatePositions:
+                call = wrapper(call)
+        replaced[rule] = _placed(embedded, call)
+    callbacks.update(replaced)
+    return embedded
+
+
+def _call(embedded: Embedded, name: str, method, meta_class, visit_error, grammar_error):
+    """The Builder method of rule `name` on the children lark's filter kept."""
+    def call(children: list) -> Held:
+        held = embedded.current
+        values = []
+        depth = 0
+        for child in children:
+            if type(child) is Held:
+                values.append(child.value)
+                if child.depth > depth:
+                    depth = child.depth
+            else:
+                values.append(child)
+        held.depth = depth + 1
+        held.last = children[-1] if children else None
+        if held.depth > MAX_DEPTH and not isinstance(embedded.failure, RecursionError):
+            embedded.failure = RecursionError(f"nested more than {MAX_DEPTH} levels deep")
+        try:
+            if method is None:
+                held.value = Tree(name, values, _meta(held, meta_class))
+            else:
+                held.value = method(held, *values)
+        except grammar_error:
+            raise
+        except Exception as exc:  # as lark's Transformer: any failure of a method
+            if embedded.failure is None:
+                embedded.failure = visit_error(name, Tree(name, values, _meta(held, meta_class)),
+                                               exc)
+        return held
+    return call
+
+
+def _meta(held: Held, meta_class):
+    meta = meta_class()
+    if not held.empty:
+        meta.empty = False
+        for key in ("line", "column", "start_pos", "end_line", "end_column", "end_pos"):
+            setattr(meta, key, getattr(held, key))
+    return meta
+
+
+def _placed(embedded: Embedded, inner):
+    """Lark's PropagatePositions, for values: the place of a rule runs from the start of its
+    first child that has one to the end of its last (tokens the filter drops count)."""
+    def placed(children: list):
+        first = last = None
+        for child in children:
+            first = _place(child)
+            if first is not None:
+                break
+        for child in reversed(children):
+            last = _place(child)
+            if last is not None:
+                break
+        held = Held()
+        if first is not None:
+            held.empty = False
+            held.line = held.container_line = getattr(first, "container_line", first.line)
+            held.column = held.container_column = getattr(first, "container_column",
+                                                          first.column)
+            held.start_pos = held.container_start_pos = getattr(first, "container_start_pos",
+                                                                first.start_pos)
+        if last is not None:
+            held.empty = False
+            held.end_line = held.container_end_line = getattr(last, "container_end_line",
+                                                              last.end_line)
+            held.end_column = held.container_end_column = getattr(
+                last, "container_end_column", last.end_column)
+            held.end_pos = held.container_end_pos = getattr(last, "container_end_pos",
+                                                            last.end_pos)
+        embedded.current = held
+        result = inner(children)
+        if result is not held:
+            # A single child passed up as it is (`?rule`): it now also spans this rule's text.
+            target = result if type(result) is Held else getattr(result, "meta", None) \
+                if isinstance(result, Tree) else None
+            if target is not None:
+                if first is not None:
+                    target.container_line = held.line
+                    target.container_column = held.column
+                    target.container_start_pos = held.start_pos
+                if last is not None:
+                    target.container_end_line = held.end_line
+                    target.container_end_column = held.end_column
+                    target.container_end_pos = held.end_pos
+        return result
+    return placed
+
+
+def _place(child):
+    """What lark's position wrapper reads the place of a child from, or None."""
+    if type(child) is Held:
+        return None if child.empty else child
+    if isinstance(child, Token):
+        return child
+    if isinstance(child, Tree):
+        meta = child.meta
+        return None if meta.empty else meta
+    return None

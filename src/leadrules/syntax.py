@@ -86,6 +86,24 @@ def parser():
     return built
 
 
+@cache
+def _building():
+    """The parser, made to build ast nodes while it parses (build.embed), or None."""
+    from leadrules.build import embed
+
+    return embed(parser())
+
+
+def _items(text: str, path: str, offset: int = 0, start: str = "start"):
+    """The ast of `text` (items for `start`, a condition for `cond`); raises LarkError."""
+    building = _building()
+    if building is not None:
+        return building.parse(text, path, offset, start)
+    from leadrules.build import build
+
+    return build(parser().parse(text, start=start), path, offset)
+
+
 def _cache_file(grammar: str) -> Path | None:
     """Where the built parser is kept: the user's cache folder, never a shared temp folder
     (the cache is a pickle, and a pickle from someone else is code from someone else)."""
@@ -104,8 +122,6 @@ def _cache_file(grammar: str) -> Path | None:
 def parse(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
     """Parse one file's text. Items of the chunks that parse are kept even when others fail."""
     from lark.exceptions import LarkError
-
-    from leadrules.build import build
 
     items: list[ast.Item] = []
     diagnostics: list[Diagnostic] = []
@@ -128,8 +144,7 @@ def parse(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
                 "split the condition into segments or qualifications and refer to them by name"))
             continue
         try:
-            tree = parser().parse(chunk, start="start")
-            built = build(tree, path, first_line)
+            built = _items(chunk, path, first_line)
         except LarkError as exc:
             diagnostics.extend(_recover(_describe(exc, chunk, path, first_line), chunk, path,
                                         first_line))
@@ -151,8 +166,6 @@ def _recover(first: Diagnostic, chunk: str, path: str, offset: int) -> list[Diag
     most likely an echo of the first)."""
     from lark.exceptions import LarkError
 
-    from leadrules.build import build
-
     found = [first]
     lines = chunk.split("\n")
     line = first.span.line - offset
@@ -164,7 +177,7 @@ def _recover(first: Diagnostic, chunk: str, path: str, offset: int) -> list[Diag
         lines[index] = ""
         retry = "\n".join(lines)
         try:
-            build(parser().parse(retry, start="start"), path, offset)
+            _items(retry, path, offset)
         except LarkError as exc:
             nxt = _describe(exc, retry, path, offset)
             if nxt.span.line - offset <= line:
@@ -182,13 +195,10 @@ def parse_condition(text: str, path: str = "<condition>") -> ast.Cond:
     """One condition on its own (used by tools and tests); raises ValueError when it is wrong."""
     from lark.exceptions import LarkError
 
-    from leadrules.build import build
-
     try:
-        tree = parser().parse(text, start="cond")
+        return _items(text, path, 0, "cond")
     except LarkError as exc:
         raise ValueError(_describe(exc, text, path, 0).message) from None
-    return build(tree, path)
 
 
 def chunks(text: str) -> list[tuple[int, str]]:
@@ -431,13 +441,21 @@ def _previous(exc) -> str | None:
     """The text of the token just before the error, when the parser still holds it."""
     from lark import Token, Tree
 
+    from leadrules.build import Held
+
     try:
         stack = exc.interactive_parser.parser_state.value_stack
     except AttributeError:
         return None
     for last in reversed(stack):
-        while isinstance(last, Tree) and last.children:
-            last = last.children[-1]
+        # Down the last child (a node built while parsing keeps the last child it had).
+        while True:
+            if isinstance(last, Tree) and last.children:
+                last = last.children[-1]
+            elif type(last) is Held and last.last is not None:
+                last = last.last
+            else:
+                break
         if isinstance(last, Token) and last.type != "_NL":
             return str(last)
         if not isinstance(last, Token):
@@ -456,7 +474,13 @@ def _explain_token(exc, token, expected: list[str], chunk: str) -> tuple[str, st
     if token.type == "RBRACE" and "RPAR" in expected:
         return "a '(' is not closed before the end of the block", "add the missing ')'"
     if value == "=" and "COMPARE" in expected:
+        after = chunk[token.end_pos:token.end_pos + 1] if token.end_pos is not None else ""
+        if after in ("<", ">"):
+            return (f"'={after}' is not a comparison", f"write '{after}=' (the '=' comes second)")
         return "a single '=' cannot compare two values", "to compare, write '=='"
+    if value == "entered" and token.type != "NAME":
+        return ("`entered at` goes on its own line, under its stage",
+                "move `entered at …` to the next line, below the stage's condition")
     for word in (value, previous or ""):
         if word.lower() in ("and", "or", "not") and word != word.lower():
             return f"'{word}' must be written in lower case", f"write '{word.lower()}'"
@@ -498,8 +522,13 @@ def _explain_token(exc, token, expected: list[str], chunk: str) -> tuple[str, st
                 f"choose another name, for example '{value}_1'")
     if token.type == "NAME" and _TOP_LEVEL & set(expected) and "RBRACE" not in expected:
         return (f"{found} does not start a definition",
+                _did_you_mean(value, TOP_LEVEL) or
                 "each definition starts with a word such as segment, score, grade, stages, "
                 "route or sla")
+    if token.type == "NAME":
+        keyword = _did_you_mean(value, _keywords(expected))
+        if keyword:
+            return f"{found} is not a word the language knows here", keyword
     if token.type == "_NL" and "STRING" in expected and "COMMA" in expected:
         return "this line stops too early", _expected_hint(expected)
     words = _words(expected)
@@ -508,7 +537,26 @@ def _explain_token(exc, token, expected: list[str], chunk: str) -> tuple[str, st
     return f"{found} cannot come here", _expected_hint(expected)
 
 
+def _did_you_mean(word: str, candidates) -> str | None:
+    from leadrules.diagnostics import did_you_mean
+
+    return did_you_mean(word.lower(), candidates)
+
+
+def _keywords(expected: list[str]) -> list[str]:
+    """The words of the language among what the parser expected (`any`, `when`, `per`…)."""
+    words = (_terminal_pattern(name) for name in expected)
+    return [w for w in words if w and re.fullmatch(r"[a-z]{2,}", w)]
+
+
+# Comparison signs from a word processor or a maths keyboard, and what the language writes.
+_SIGNS = {"≥": ">=", "⩾": ">=", "≤": "<=", "⩽": "<=", "≠": "!="}
+
+
 def _explain_char(char: str, chunk: str, pos: int, expected: list[str]) -> tuple[str, str | None]:
+    if char in _SIGNS:
+        return (f"the sign '{char}' is not a comparison of the language",
+                f"write '{_SIGNS[char]}'")
     if char == '"':
         return ("this text has no closing double quote",
                 'close it on the same line, or use """…""" for text over several lines')
