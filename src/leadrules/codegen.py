@@ -569,6 +569,7 @@ class Generator:
         # for both functions (keyed by id, the node kept beside so the id cannot be reused).
         self.described: dict[int, tuple[object, str]] = {}
         self.compiled: dict[int, tuple[object, Cond]] = {}
+        self.constants_written: dict[tuple, list[str]] = {}
 
     def fork(self) -> Generator:
         """A generator in the same state, whose registries grow on their own."""
@@ -1839,6 +1840,19 @@ class Generator:
         return w.text()
 
     def constants(self, out: Writer) -> None:
+        """The module's constants (written once per state: they are long for 2,000 rules, and
+        each probe and the evaluator's import scan need them again)."""
+        key = (not self.utc and ("_instant" in self.helpers or self.calendar_needed()),
+               tuple(self.patterns.items()), self.calendar_needed())
+        lines = self.constants_written.get(key)
+        if lines is None:
+            w = Writer()
+            self._constants(w)
+            lines = self.constants_written[key] = w.lines
+        assert out.level == 0
+        out.lines.extend(lines)
+
+    def _constants(self, out: Writer) -> None:
         rs = self.rs
         if not self.utc and ("_instant" in self.helpers or self.calendar_needed()):
             out.line("ZONE = ZoneInfo(TIMEZONE)")
