@@ -597,7 +597,7 @@ def embed(parser) -> Embedded | None:
     (its callbacks are an implementation detail): trees are then built and transformed."""
     try:
         from lark.exceptions import GrammarError, VisitError
-        from lark.parse_tree_builder import PropagatePositions
+        from lark.parse_tree_builder import ExpandSingleChild, PropagatePositions
         from lark.tree import Meta
 
         callbacks = parser._callbacks
@@ -614,6 +614,13 @@ def embed(parser) -> Embedded | None:
             continue
         if PropagatePositions not in chain or rule not in callbacks:
             return None
+        only = rule.expansion[0] if len(rule.expansion) == 1 else None
+        if rule.options.expand1 and not rule.alias and only is not None and \
+                not only.is_term and not only.name.startswith("_") and \
+                list(chain) == [ExpandSingleChild, PropagatePositions]:
+            # `?value: ref`: the value of its one rule, whose place already covers it all.
+            replaced[rule] = _only
+            continue
         method = getattr(builder, name, None)
         call = _call(embedded, name, getattr(method, "base_func", method), Meta, VisitError,
                      GrammarError)
@@ -657,6 +664,10 @@ def _call(embedded: Embedded, name: str, method, meta_class, visit_error, gramma
     return call
 
 
+def _only(children: list):
+    return children[0]
+
+
 def _meta(held: Held, meta_class):
     meta = meta_class()
     if not held.empty:
@@ -670,31 +681,53 @@ def _placed(embedded: Embedded, inner):
     """Lark's PropagatePositions, for values: the place of a rule runs from the start of its
     first child that has one to the end of its last (tokens the filter drops count)."""
     def placed(children: list):
-        first = last = None
-        for child in children:
-            first = _place(child)
-            if first is not None:
-                break
-        for child in reversed(children):
-            last = _place(child)
-            if last is not None:
-                break
         held = Held()
-        if first is not None:
-            held.empty = False
-            held.line = held.container_line = getattr(first, "container_line", first.line)
-            held.column = held.container_column = getattr(first, "container_column",
-                                                          first.column)
-            held.start_pos = held.container_start_pos = getattr(first, "container_start_pos",
-                                                                first.start_pos)
-        if last is not None:
-            held.empty = False
-            held.end_line = held.container_end_line = getattr(last, "container_end_line",
-                                                              last.end_line)
+        for child in children:
+            kind = type(child)
+            if kind is Token:
+                held.line = held.container_line = child.line
+                held.column = held.container_column = child.column
+                held.start_pos = held.container_start_pos = child.start_pos
+                break
+            if kind is Held:
+                if child.empty:
+                    continue
+            else:
+                child = _place(child)
+                if child is None:
+                    continue
+            held.line = held.container_line = getattr(child, "container_line", child.line)
+            held.column = held.container_column = getattr(child, "container_column",
+                                                          child.column)
+            held.start_pos = held.container_start_pos = getattr(child, "container_start_pos",
+                                                                child.start_pos)
+            break
+        else:
+            # No child has a place (an empty rule): nor has the value.
+            embedded.current = held
+            return inner(children)
+        held.empty = False
+        for child in reversed(children):
+            kind = type(child)
+            if kind is Token:
+                held.end_line = held.container_end_line = child.end_line
+                held.end_column = held.container_end_column = child.end_column
+                held.end_pos = held.container_end_pos = child.end_pos
+                break
+            if kind is Held:
+                if child.empty:
+                    continue
+            else:
+                child = _place(child)
+                if child is None:
+                    continue
+            held.end_line = held.container_end_line = getattr(child, "container_end_line",
+                                                              child.end_line)
             held.end_column = held.container_end_column = getattr(
-                last, "container_end_column", last.end_column)
-            held.end_pos = held.container_end_pos = getattr(last, "container_end_pos",
-                                                            last.end_pos)
+                child, "container_end_column", child.end_column)
+            held.end_pos = held.container_end_pos = getattr(child, "container_end_pos",
+                                                            child.end_pos)
+            break
         embedded.current = held
         result = inner(children)
         if result is not held:
@@ -702,14 +735,12 @@ def _placed(embedded: Embedded, inner):
             target = result if type(result) is Held else getattr(result, "meta", None) \
                 if isinstance(result, Tree) else None
             if target is not None:
-                if first is not None:
-                    target.container_line = held.line
-                    target.container_column = held.column
-                    target.container_start_pos = held.start_pos
-                if last is not None:
-                    target.container_end_line = held.end_line
-                    target.container_end_column = held.end_column
-                    target.container_end_pos = held.end_pos
+                target.container_line = held.line
+                target.container_column = held.column
+                target.container_start_pos = held.start_pos
+                target.container_end_line = held.end_line
+                target.container_end_column = held.end_column
+                target.container_end_pos = held.end_pos
         return result
     return placed
 
