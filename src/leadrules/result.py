@@ -156,12 +156,56 @@ class LeadResult(_Model):
 
 _KIND = {ast.WhenRule: "when", ast.PerEventRule: "per event", ast.PerUnitRule: "per unit"}
 
+_set = object.__setattr__
+
+
+def _make(cls: type[BaseModel], data: dict, given: frozenset | set) -> Any:
+    """A model holding `data` (every field, in declared order), `given` the fields passed:
+    what `model_construct` makes (the same __dict__, fields set, no extra, no private
+    attributes), without its work per call, which costs more than the validation it skips."""
+    if cls.__pydantic_post_init__ is not None or cls.__pydantic_root_model__:
+        return cls.model_construct(_fields_set=set(given), **data)
+    model = cls.__new__(cls)
+    _set(model, "__dict__", data)
+    _set(model, "__pydantic_fields_set__", set(given))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
+_FIELDS: dict[type, tuple[tuple[str, ...], dict[str, Any]]] = {}
+
+
+def _new(cls: type[BaseModel], **values) -> Any:
+    """`cls.model_construct(**values)`, faster (see _make); defaults filled in as pydantic
+    fills them (a fresh copy of a mutable default)."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = (tuple(cls.model_fields), {
+            name: f.default for name, f in cls.model_fields.items() if not f.is_required()})
+    names, defaults = found
+    data = {}
+    for name in names:
+        if name in values:
+            data[name] = values[name]
+        else:
+            default = defaults[name]
+            data[name] = default.copy() if isinstance(default, (list, dict, set)) else default
+    return _make(cls, data, values.keys())
+
 
 def _cents(value) -> Decimal:
     return Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
+# Decimal values are immutable: the points most rules give are shared, not made per lead.
+_SMALL = {i: Decimal(i) for i in range(-1000, 1001)}
+
+
 def _dec(value) -> Decimal:
+    if type(value) is int:
+        found = _SMALL.get(value)
+        return found if found is not None else Decimal(value)
     if isinstance(value, Decimal):
         return value
     if isinstance(value, float):
@@ -173,12 +217,15 @@ def _src(node) -> str:
     return f"{node.span.file}:{node.span.line}"
 
 
+_RULE_FIELDS = frozenset(RuleContribution.model_fields)
+
+
 def build(plan: Plan, raw: dict) -> LeadResult:
     """The LeadResult of one lead from the dict `evaluate(..., explain=True)` returned.
 
-    The models are made with `model_construct`, without validation: every value is our own,
-    of the declared type already (Decimal points, bool or None truths, int counts), and
-    validating 2,000 rule contributions per lead would cost more than evaluating the lead.
+    The models are made without validation (see _make): every value is our own, of the
+    declared type already (Decimal points, bool or None truths, int counts), and validating
+    2,000 rule contributions per lead would cost more than evaluating the lead.
     """
     rs = plan.rs
     work = raw["explain"]
@@ -198,15 +245,16 @@ def build(plan: Plan, raw: dict) -> LeadResult:
     rules_by_score: dict[str, list[RuleContribution]] = {}
     for info, static in zip(plan.rules, statics, strict=True):
         fired, count, points, decayed, counted = work["rules"][info.index]
-        contribution = RuleContribution.model_construct(
-            **static, fired=fired, count=count,
-            points=_dec(points), decayed=_dec(decayed), counted=_dec(counted))
+        # The fields in their declared order, as validation would have stored them.
+        contribution = _make(RuleContribution, {
+            **static, "fired": fired, "count": count, "points": _dec(points),
+            "decayed": _dec(decayed), "counted": _dec(counted)}, _RULE_FIELDS)
         rules_by_score.setdefault(info.score, []).append(contribution)
     groups_by_score: dict[str, list[GroupResult]] = {}
     for g in plan.groups:
         total, counted = work["groups"][g.index]
-        groups_by_score.setdefault(g.score, []).append(GroupResult.model_construct(
-            name=g.node.name, label=g.node.label, source=_src(g.node),
+        groups_by_score.setdefault(g.score, []).append(_new(
+            GroupResult, name=g.node.name, label=g.node.label, source=_src(g.node),
             total=_dec(total), counted=_dec(counted)))
 
     scores: dict[str, ScoreResult] = {}
@@ -217,8 +265,8 @@ def build(plan: Plan, raw: dict) -> LeadResult:
         formula = plan.cache.get(("formula", name))
         if derived and formula is None:
             formula = plan.cache[("formula", name)] = unparse.expr(node.expr)
-        scores[name] = ScoreResult.model_construct(
-            name=name, label=node.label, source=_src(node), derived=derived, formula=formula,
+        scores[name] = _new(
+            ScoreResult, name=name, label=node.label, source=_src(node), derived=derived, formula=formula,
             value=_cents(value) if value is not None else None,
             total=_dec(total) if total is not None else None,
             rules=rules_by_score.get(name, []), groups=groups_by_score.get(name, []))
@@ -234,8 +282,8 @@ def build(plan: Plan, raw: dict) -> LeadResult:
             graded = raw.get(node.by.name, None)
         else:
             graded = None
-        grades[name] = GradeResult.model_construct(
-            name=name, label=node.label, value=value,
+        grades[name] = _new(
+            GradeResult, name=name, label=node.label, value=value,
             value_label=(row.label if row is not None else None),
             source=_src(row) if row is not None else None, graded=graded)
 
@@ -243,15 +291,13 @@ def build(plan: Plan, raw: dict) -> LeadResult:
     for name, node in rs.qualifications.items():
         met_each = work["criteria"].get(name, ())
         required = int(node.require.value) if node.require is not None else len(node.criteria)
-        qualifications[name] = QualificationResult.model_construct(
-            name=name, label=node.label, met=raw.get(name), count=raw.get(f"{name}.count", 0),
-            required=required,
-            criteria=[CriterionResult.model_construct(name=c.name, label=c.label, met=m,
-                                                      source=_src(c))
+        qualifications[name] = _new(
+            QualificationResult, name=name, label=node.label, met=raw.get(name),
+            count=raw.get(f"{name}.count", 0), required=required,
+            criteria=[_new(CriterionResult, name=c.name, label=c.label, met=m, source=_src(c))
                       for c, m in zip(node.criteria, met_each, strict=False)])
 
-    segments = {name: SegmentResult.model_construct(name=name, label=node.label,
-                                                    member=raw.get(name))
+    segments = {name: _new(SegmentResult, name=name, label=node.label, member=raw.get(name))
                 for name, node in rs.segments.items()}
 
     ladder: list[StageStep] = []
@@ -264,9 +310,9 @@ def build(plan: Plan, raw: dict) -> LeadResult:
         reached = evaluated and held is True
         if reached:
             reached_names.add(st.name)
-        ladder.append(StageStep.model_construct(
-            name=st.name, label=st.label, source=_src(st), evaluated=evaluated, held=held,
-            reached=reached))
+        ladder.append(_new(
+            StageStep, name=st.name, label=st.label, source=_src(st), evaluated=evaluated,
+            held=held, reached=reached))
     barred = work.get("barred", [])
     disqualified_by = [d.label or unparse.cond(d.cond)
                        for d, hit in zip(rs.disqualify, barred, strict=False) if hit]
@@ -279,15 +325,17 @@ def build(plan: Plan, raw: dict) -> LeadResult:
     route_row = work.get("route")
     route_node = rs.routes[route_row] if route_row is not None else None
 
-    result = LeadResult.model_construct(
-        fingerprint=rs.fingerprint, as_of=as_of, scores=scores, grades=grades,
+    result = _new(
+        LeadResult, fingerprint=rs.fingerprint, as_of=as_of, scores=scores, grades=grades,
         qualifications=qualifications, segments=segments, stage=stage,
         stage_label=stage_label, ladder=ladder, disqualified=bool(raw.get("disqualified")),
         disqualified_by=disqualified_by, route=route,
         route_label=route_node.label if route_node is not None else None,
         route_source=_src(route_node) if route_node is not None else None,
         reasons=[], values=values)
-    return result.model_copy(update={"reasons": reasons(result)})
+    # As model_copy(update=…) would, without copying: the result is not out yet.
+    result.__dict__["reasons"] = reasons(result)
+    return result
 
 
 # ----------------------------------------------------------------------------- reasons
