@@ -313,7 +313,7 @@ def test_clear_messages_and_no_traceback(files):
     result = run(rules, leads, "-o", folder / "scores.xlsx")
     assert result.exit_code == 2 and "cannot tell the output format" in result.stderr
     result = run(rules, leads, "-o", folder / "missing" / "scores.csv")
-    assert result.exit_code == 1 and "does not exist" in result.stderr
+    assert result.exit_code == 2 and "does not exist" in result.stderr
 
 
 def test_rules_with_errors_stop_before_reading(files):

@@ -65,6 +65,9 @@ class Problem:
     field: str = ""
 
     def __str__(self) -> str:
+        if not self.column and not self.value:
+            # A whole row that could not be read (a malformed CSV row, a line that is not JSON).
+            return f"row {group_digits(self.row)} {self.message}"
         shown = _shorten(self.value)
         return f"row {group_digits(self.row)}, column '{self.column}': {shown} {self.message}"
 
@@ -302,9 +305,9 @@ def _date_part(s: str, day_first: bool) -> date:
     m = _NUMERIC_DATE.fullmatch(s)
     if m:
         a, sep, b, c = m.groups()
+        if len(a) == 4:
+            return _calendar_date(int(a), int(b), int(c))
         try:
-            if len(a) == 4:
-                return date(int(a), int(b), int(c))
             if len(c) not in (2, 4):
                 raise ValueProblem("is not a date")
             if sep == "." or day_first:
@@ -329,6 +332,17 @@ def _date_part(s: str, day_first: bool) -> date:
     raise ValueProblem("is not a date")
 
 
+def _calendar_date(year: int, month: int, day: int) -> date:
+    """A year-first date, or a problem that says which part does not exist."""
+    try:
+        return date(year, month, day)
+    except ValueError:
+        if not 1 <= month <= 12:
+            raise ValueProblem(f"is not a date: there is no month {month} (dates are written "
+                               "year-month-day)") from None
+        raise ValueProblem(f"is not a date: {year}-{month:02d} has no day {day}") from None
+
+
 def parse_date(raw: Any, zone: tzinfo, day_first: bool = False) -> date:
     """A calendar date: ISO `2027-01-15`, `15/01/2027` (day first in a French agreement, month
     first in an English one), `15.01.2027`, `15 Jan 2027`, `Jan 15, 2027`; a date-time keeps
@@ -349,8 +363,9 @@ def parse_date(raw: Any, zone: tzinfo, day_first: bool = False) -> date:
     except ValueProblem as first:
         try:
             moment = parse_datetime(s, zone, day_first)
-        except ValueProblem:
-            raise first from None
+        except ValueProblem as second:
+            detailed = str(second).startswith("is not a date:")
+            raise (second if detailed and str(first) == "is not a date" else first) from None
         return moment.date()
 
 
@@ -383,8 +398,9 @@ def _parse_loose_datetime(s: str, day_first: bool) -> datetime:
     try:
         day = _date_part(head.strip().rstrip(","), day_first)
     except ValueProblem as exc:
-        # Keep the message that says in which order dates are read.
-        raise (exc if "read" in str(exc) else problem) from None
+        # Keep a message that says more (in which order dates are read, which part of the
+        # date does not exist).
+        raise (exc if str(exc) != "is not a date" else problem) from None
     if not clock:
         return datetime.combine(day, time())
     m = _CLOCK.fullmatch(clock.strip())
@@ -661,14 +677,38 @@ def _check_file(path: Path, what: str) -> None:
     if not path.exists():
         raise DataError(f"the {what} file '{path}' does not exist")
     if path.is_dir():
-        raise DataError(f"'{path}' is a folder, not a {what} file")
+        article = "an" if what[:1] in "aeiou" else "a"
+        raise DataError(f"'{path}' is a folder, not {article} {what} file")
 
 
 def _decode_error(path: Path, exc: UnicodeDecodeError, encoding: str) -> DataError:
+    # The position a streaming decoder gives counts from its last buffer, not from the start
+    # of the file: the line is found again by reading the file line by line.
+    found = _first_undecodable_line(path, encoding)
+    where = f" (line {group_digits(found[0])}, character {found[1]}, cannot be read)" \
+        if found else ""
     return DataError(
-        f"'{path}' is not {encoding} text (byte {exc.start} cannot be read): export it again as "
-        "UTF-8, or say which encoding it uses with --encoding (for example --encoding latin-1 "
-        "or --encoding cp1252)")
+        f"'{path}' is not {encoding} text{where}: export it again as UTF-8, or say which "
+        "encoding it uses with --encoding (for example --encoding latin-1 or --encoding "
+        "cp1252)")
+
+
+def _first_undecodable_line(path: Path, encoding: str) -> tuple[int, int] | None:
+    """(line, character) of the first line of the file that is not text in `encoding`."""
+    import codecs
+
+    try:
+        decoder = codecs.getincrementaldecoder(_python_encoding(encoding))()
+        opener = gzip.open if path.suffix.lower() == ".gz" else open
+        with opener(path, "rb") as raw:
+            for number, line in enumerate(raw, 1):
+                try:
+                    decoder.decode(line)
+                except UnicodeDecodeError as exc:
+                    return number, len(line[:exc.start].decode(encoding, "replace")) + 1
+    except (OSError, LookupError, EOFError):
+        return None
+    return None
 
 
 class CsvSource(Source):
@@ -682,23 +722,33 @@ class CsvSource(Source):
         self.skip_malformed = skip_malformed
         self.malformed: list[Problem] = []
         self._file = file
-        try:
-            first = file.readline()
-        except UnicodeDecodeError as exc:
-            file.close()
-            raise _decode_error(Path(path), exc, encoding) from None
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            file.close()
-            raise DataError(f"the {what} file '{path}' cannot be read ({exc})") from None
+        first = self._first_line()
+        # Excel writes `sep=;` above the header when asked to say which separator it used.
+        announced = _SEPARATOR_LINE.fullmatch(first.strip())
+        self.header_row = 1
+        if announced:
+            first = self._first_line()
+            self.header_row = 2
         if not first.strip():
             file.close()
             raise DataError(f"the {what} file '{path}' is empty: the first line must name the "
                             "columns")
-        self.delimiter = _sniff_delimiter(first)
+        self.delimiter = announced.group(1) if announced else _sniff_delimiter(first)
         header = next(csv.reader([first], delimiter=self.delimiter))
         self.columns = [c.strip() for c in header]
         self.width = len(header)
         csv.field_size_limit(1 << 24)
+
+    def _first_line(self) -> str:
+        try:
+            return self._file.readline()
+        except UnicodeDecodeError as exc:
+            self._file.close()
+            raise _decode_error(Path(self.path), exc, self.encoding) from None
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            self._file.close()
+            raise DataError(f"the {self.what} file '{self.path}' cannot be read ({exc})"
+                            ) from None
 
     @classmethod
     def open(cls, path: Path, encoding: str = "utf-8", what: str = "leads",
@@ -715,7 +765,7 @@ class CsvSource(Source):
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
         reader = csv.reader(self._file, delimiter=self.delimiter)
-        row = 1
+        row = self.header_row
         width = self.width
         while True:
             try:
@@ -745,6 +795,9 @@ class CsvSource(Source):
 
     def close(self) -> None:
         self._file.close()
+
+
+_SEPARATOR_LINE = re.compile(r'"?sep=([,;\t|])"?[,;\t|]*', re.IGNORECASE)
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -958,7 +1011,7 @@ class LeadReader:
                 f"column '{f.source_column}', the key of the leads (field {f.name}, "
                 f"line {f.span.line} of the rules)")
         if hint:
-            text += f"; {hint}"
+            text += f" ({hint})"
         text += f". Its columns are {listed}{more}." if columns else \
             ". It has no columns at all."
         return text + " Change the `from` of the key field, or export that column."

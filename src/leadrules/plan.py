@@ -412,9 +412,14 @@ def _md_escape(text: str) -> str:
         "_", "\\_").replace("<", "&lt;").replace(">", "&gt;").replace("`", "\\`")
 
 
-def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+def _md_table(headers: list[str], rows: list[list[str]], right: set[int] | None = None
+              ) -> list[str]:
+    """A Markdown table; the columns in `right` (all but the first by default) are figures,
+    aligned right."""
+    right = set(range(1, len(headers))) if right is None else right
     out = ["| " + " | ".join(_md_escape(h) for h in headers) + " |",
-           "|" + "|".join([" --- "] + [" ---: "] * (len(headers) - 1)) + "|"]
+           "|" + "|".join(" ---: " if i in right else " --- " for i in range(len(headers)))
+           + "|"]
     out += ["| " + " | ".join(_md_escape(c) for c in r) + " |" for r in rows]
     return out
 
@@ -427,7 +432,7 @@ def to_markdown(plan: Plan) -> str:
     out += ["", f"## Needed per {plan.period}", ""]
     out += _md_table(parts["period_headers"], parts["period_rows"])
     out += ["", "## Value of one lead at each stage", ""]
-    out += _md_table(parts["value_headers"], parts["value_rows"])
+    out += _md_table(parts["value_headers"], parts["value_rows"], {2, 3})
     if plan.budget is not None:
         out += ["", "## Budget the plan implies", ""]
         out += [f"- {_md_escape(line)}" for line in _formula_lines(plan.budget.formulas)]

@@ -489,7 +489,8 @@ def format_summary(summary: Summary, rs) -> str:
                         if summary.events_problems else "") + ".")
     if summary.events_ignored:
         kinds = sorted(summary.events_ignored.items(), key=lambda kv: (-kv[1], kv[0]))
-        listed = ", ".join(f"{name} ({group_digits(n)})" for name, n in kinds[:6])
+        listed = ", ".join(f"{name} ({group_digits(n)}{_close_event(name, rs)})"
+                           for name, n in kinds[:6])
         more = f" and {len(kinds) - 6} more kinds" if len(kinds) > 6 else ""
         lines.append(f"Events of kinds the rules do not declare were ignored: {listed}{more}.")
     if summary.absent:
@@ -521,6 +522,14 @@ def format_summary(summary: Summary, rs) -> str:
         else:
             lines.append(f"Cut points of {name}: none, no lead had a value to grade.")
     return "\n".join(lines)
+
+
+def _close_event(kind: str, rs) -> str:
+    """`; did you mean quote_request?` when an ignored kind looks like a declared event."""
+    import difflib
+
+    close = difflib.get_close_matches(kind.casefold(), list(rs.events), n=1, cutoff=0.8)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def plural(n: int, noun: str) -> str:

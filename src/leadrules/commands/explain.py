@@ -12,7 +12,7 @@ from leadrules.cli import PROBLEMS, USAGE
 
 
 @click.command("explain")
-@click.argument("rules", type=click.Path(dir_okay=False))
+@click.argument("rules", metavar="RULES")
 @click.argument("lead_file", metavar="LEAD.json", type=click.Path(dir_okay=False))
 @click.option("--as-of", "as_of", metavar="T",
               help="The instant to evaluate at (default: now), e.g. 2027-03-01T10:00.")
@@ -28,6 +28,9 @@ def command(rules: str, lead_file: str, as_of: str | None, why_not: str | None,
     LEAD.json holds the lead's fields (by field name or by export column; enum values as the
     export spells them or by member name) and, optionally, an `events` array of
     {"type": ..., "at": ..., properties...}.
+
+    Exit code 0 when every value was read, 1 when some did not fit (they are taken as missing
+    and the lead is still explained), 2 for a wrong command line.
     """
     from leadrules import explain
     from leadrules.commands.common import load_checked
@@ -53,7 +56,11 @@ def command(rules: str, lead_file: str, as_of: str | None, why_not: str | None,
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"the lead file '{lead_file}' cannot be read ({exc})")
     except json.JSONDecodeError as exc:
-        fail(f"{lead_file}:{exc.lineno}:{exc.colno}: this is not valid JSON ({exc.msg})")
+        hint = ""
+        if path.suffix.lower() in (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet", ".txt"):
+            hint = (". explain takes one lead written as a JSON object; to score every lead of "
+                    f"an export, run `leadrules score {rules} {lead_file}`")
+        fail(f"{lead_file}:{exc.lineno}:{exc.colno}: this is not valid JSON ({exc.msg}){hint}")
     if not isinstance(record, dict):
         fail(f"{lead_file}: expected one lead, an object such as "
              '{"email": "anne@acme.fr", "company_size": 200}')
@@ -63,9 +70,11 @@ def command(rules: str, lead_file: str, as_of: str | None, why_not: str | None,
         fail(f"--as-of: {exc}", USAGE)
     lead, problems = coerce_lead(rs, record, lead_file)
     events, event_problems = coerce_events(rs, record.get("events"), f"{lead_file}: events")
-    problems += event_problems
     for problem in problems:
         click.echo(f"warning: {problem} (taken as missing)", err=True)
+    for problem in event_problems:
+        click.echo(f"warning: {problem}", err=True)
+    problems += event_problems
     try:
         engine = from_ruleset(rs)
     except RulesError as exc:
@@ -75,6 +84,9 @@ def command(rules: str, lead_file: str, as_of: str | None, why_not: str | None,
         raise SystemExit(PROBLEMS) from None
     ev = explain.evaluate(engine, lead, events, moment)
     answer = explain.why_not(ev, why_not) if why_not else None
+    if answer is not None and answer.kind == "unknown":
+        # A name that is no stage or grade row: say only that, not a breakdown nobody asked for.
+        fail(f"--why-not {why_not}: {answer.text}", USAGE)
     if fmt == "json":
         data = {"result": ev.result.model_dump(mode="json"),
                 "problems": problems}
@@ -87,5 +99,7 @@ def command(rules: str, lead_file: str, as_of: str | None, why_not: str | None,
             click.echo("")
             click.echo(f"Why not {why_not}?")
             click.echo(answer.text)
-    if answer is not None and answer.kind == "unknown":
-        raise SystemExit(USAGE)
+    if problems:
+        # The lead was explained with those values unknown; the exit code says that some of
+        # the file could not be read, as `leadrules score` does.
+        raise SystemExit(PROBLEMS)

@@ -12,6 +12,8 @@ import click
 from leadrules.cli import OK, PROBLEMS, USAGE
 from leadrules.files import write_atomically
 
+BOM = "\ufeff"
+
 
 def rule_files(paths: tuple[str, ...]) -> list[Path]:
     """The files named, and every `*.leadrules` file under the folders named, each once."""
@@ -58,6 +60,7 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
         stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
         try:
             text = stdin.read().decode("utf-8") if stdin is not None else sys.stdin.read()
+            text = text.removeprefix(BOM)
         except UnicodeDecodeError as exc:
             click.echo(f"<stdin>: not formatted: byte {exc.start + 1} is not UTF-8 text.",
                        err=True)
@@ -88,7 +91,7 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     for path in files:
         name = str(path)
         try:
-            text = path.read_bytes().decode("utf-8")
+            raw = path.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
             click.echo(f"{name}: not formatted: byte {exc.start + 1} is not UTF-8 text; save "
                        "the file as UTF-8 and try again.", err=True)
@@ -98,16 +101,19 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
             click.echo(f"{name}: cannot be read ({exc.strerror or exc}).", err=True)
             failed.append(path)
             continue
+        # A byte-order mark (Notepad and Excel write one) is read as `leadrules check` reads
+        # it, and left out of the formatted file.
+        text = raw.removeprefix(BOM)
         try:
             formatted = format_source(text, name)
         except FormatError as exc:
             _report(exc, name, text)
             failed.append(path)
             continue
-        if formatted == text:
+        if formatted == raw:
             continue
         if show_diff:
-            click.echo(_diff(text, formatted, name), nl=False)
+            click.echo(_diff(raw, formatted, name), nl=False)
         if check:
             click.echo(f"{name}: not formatted (run `leadrules fmt {name}`).", err=True)
         elif not show_diff:

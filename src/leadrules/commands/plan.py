@@ -8,7 +8,7 @@ from leadrules.cli import PROBLEMS
 
 
 @click.command("plan")
-@click.argument("rules", type=click.Path(dir_okay=False))
+@click.argument("rules", metavar="RULES")
 @click.option("--period", type=click.Choice(["month", "quarter", "year"]), default="month",
               show_default=True, help="Length of each column of the plan.")
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "json", "csv"]), default="text",

@@ -30,6 +30,28 @@ def document_date(value: str | None) -> date:
     return date.today()
 
 
+# What a suffix of -o says about the format.
+_FORMAT_OF = {".html": "html", ".htm": "html", ".pdf": "pdf", ".md": "md", ".markdown": "md"}
+
+
+def output_format(fmt: str | None, output: str | None) -> str:
+    """--format, else the format the suffix of -o names, else html. A suffix that names
+    another format, or none that leadrules writes, is a usage error: a PDF saved as
+    `accord.html` or HTML saved as `accord.docx` would open as garbage."""
+    suffix = Path(output).suffix.lower() if output else ""
+    implied = _FORMAT_OF.get(suffix)
+    if fmt is not None and implied is not None and implied != fmt:
+        kind = {"html": "an HTML", "pdf": "a PDF", "md": "a Markdown"}[implied]
+        click.echo(f"error: --format {fmt}, but -o {output} names {kind} file: make them "
+                   "agree.", err=True)
+        raise SystemExit(USAGE)
+    if fmt is None and suffix and implied is None:
+        click.echo(f"error: cannot tell the format from the name '{output}': end it with "
+                   ".html, .pdf or .md, or say --format html|pdf|md.", err=True)
+        raise SystemExit(USAGE)
+    return fmt or implied or "html"
+
+
 @click.command("render")
 @click.argument("rules", metavar="RULES")
 @click.option("--format", "fmt", type=click.Choice(["html", "pdf", "md"]), default=None,
@@ -53,10 +75,12 @@ def command(rules: str, fmt: str | None, lang: str | None, output: str | None,
     from leadrules.commands.common import load_checked
     from leadrules.render import RenderError, render
 
-    if fmt is None:
-        suffix = Path(output).suffix.lower() if output else ""
-        fmt = {".pdf": "pdf", ".md": "md", ".markdown": "md"}.get(suffix, "html")
+    fmt = output_format(fmt, output)
     on = document_date(when)
+    if output is not None and not Path(output).parent.is_dir():
+        click.echo(f"error: -o {output}: the folder '{Path(output).parent}' does not exist; "
+                   "create it first or write the document elsewhere.", err=True)
+        raise SystemExit(USAGE)
     rs = load_checked(rules)
     try:
         data = render(rs, fmt, lang, on)

@@ -44,7 +44,7 @@ class Progress:
 
 
 @click.command("score")
-@click.argument("rules", type=click.Path(dir_okay=False))
+@click.argument("rules", metavar="RULES")
 @click.argument("leads", type=click.Path())
 @click.option("--events", "-e", "events", type=click.Path(),
               help="Events file (CSV, JSON Lines or Parquet) with the lead key, type and at.")
@@ -94,15 +94,23 @@ def command(rules: str, leads: str, events: str | None, as_of: str | None, outpu
         out_format = output_format(out_path, fmt)
     except DataError as exc:
         fail(str(exc), USAGE)
+    for option, path in (("-o", out_path), ("--errors", Path(errors) if errors else None)):
+        if path is not None and not path.parent.is_dir():
+            fail(f"{option} {path}: the folder '{path.parent}' does not exist; create it first "
+                 "or write the file elsewhere", USAGE)
+    for what, path in (("leads", leads), ("events", events)):
+        if path is None:
+            continue
+        if not Path(path).exists():
+            fail(f"the {what} file '{path}' does not exist", USAGE)
+        if Path(path).is_dir():
+            fail(f"'{path}' is a folder: name the {what} file itself (CSV, JSON Lines or "
+                 "Parquet)", USAGE)
     engine = _load(rules)
     try:
         moment = scoring.parse_as_of(as_of, engine.rs)
     except DataError as exc:
         fail(str(exc), USAGE)
-    if not Path(leads).exists():
-        fail(f"the leads file '{leads}' does not exist", USAGE)
-    if events is not None and not Path(events).exists():
-        fail(f"the events file '{events}' does not exist", USAGE)
     show_progress = sys.stderr.isatty() if progress is None else progress
     bar = Progress() if show_progress else None
     options = scoring.Options(

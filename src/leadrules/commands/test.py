@@ -11,7 +11,7 @@ from leadrules.cli import PROBLEMS, USAGE
 
 
 @click.command("test")
-@click.argument("rules", type=click.Path(dir_okay=False))
+@click.argument("rules", metavar="RULES")
 @click.option("--cases", "cases_files", multiple=True, type=click.Path(dir_okay=False),
               metavar="FILE", help="Test cases in a YAML, JSON or CSV file (repeatable).")
 @click.option("--coverage", "show_coverage", is_flag=True,

@@ -32,6 +32,10 @@ def command(document: str, rules: str, trusted: tuple[str, ...]) -> None:
             click.echo(f"error: --trust {name}: cannot be read ({exc.strerror or exc}).",
                        err=True)
             raise SystemExit(USAGE) from None
+    if Path(document).is_dir():
+        click.echo(f"error: {document} is a folder: name the rendered document itself (PDF, "
+                   "HTML or Markdown).", err=True)
+        raise SystemExit(USAGE)
     if not Path(document).is_file():
         click.echo(f"error: {document}: no such file.", err=True)
         raise SystemExit(USAGE)
