@@ -18,8 +18,6 @@ import keyword
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -98,7 +96,17 @@ class Plan:
     cache: dict = field(default_factory=dict, repr=False)
 
     def rules_of(self, score: str) -> list[RuleInfo]:
-        return [r for r in self.rules if r.score == score]
+        by_score = self.cache.get(_BY_SCORE)
+        if by_score is None or by_score[0] != len(self.rules):
+            grouped: dict[str, list[RuleInfo]] = {}
+            for r in self.rules:
+                grouped.setdefault(r.score, []).append(r)
+            by_score = self.cache[_BY_SCORE] = (len(self.rules), grouped)
+        return list(by_score[1].get(score, ()))
+
+
+# Plan.cache key of the rules grouped by score (with the count they were grouped from).
+_BY_SCORE = "rules by score"
 
 
 def plan(rs: Ruleset) -> Plan:
@@ -179,9 +187,7 @@ def _evaluation_order(rs: Ruleset) -> list[tuple[str, str]]:
     def reads(name: str) -> list[str]:
         found: list[str] = []
         for node in nodes[name]:
-            for sub in ast.walk(node):
-                if not isinstance(sub, ast.Ref):
-                    continue
+            for sub in _refs(node):
                 head = sub.parts[0]
                 target = None
                 if head in rs.fields:
@@ -220,6 +226,37 @@ def _evaluation_order(rs: Ruleset) -> list[tuple[str, str]]:
     for name in start:
         visit(name, ())
     return [(kinds[n], n.lstrip("@")) for n in order]
+
+
+# Per node class, the fields that may hold nodes (all but the span).
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _refs(node) -> list[ast.Ref]:
+    """Every Ref inside `node`, in the order of ast.walk (depth first, source order), found
+    without visiting the rest one by one (plan() reads thousands of rules)."""
+    found: list[ast.Ref] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ast.Ref):
+            found.append(current)
+        kind = type(current)
+        names = _NODE_FIELDS.get(kind)
+        if names is None:
+            names = _NODE_FIELDS[kind] = tuple(n for n in current.__dataclass_fields__
+                                               if n != "span")
+        inside: list = []
+        for name in names:
+            value = getattr(current, name)
+            if isinstance(value, tuple):
+                inside.extend(v for v in value if hasattr(v, "__dataclass_fields__"))
+            elif hasattr(value, "__dataclass_fields__"):
+                inside.append(value)
+        if inside:
+            inside.reverse()
+            stack.extend(inside)
+    return found
 
 
 # ============================================================================ text helpers
@@ -416,19 +453,31 @@ class Writer:
     def comment(self, text: str) -> None:
         self.line("# " + comment(text))
 
-    @contextmanager
-    def indent(self) -> Iterator[None]:
-        self.level += 1
-        try:
-            yield
-        finally:
-            self.level -= 1
+    def indent(self) -> _Indented:
+        """`with w.indent():` writes one level deeper."""
+        return _Indented(self)
 
     def extend(self, other: Writer) -> None:
         self.lines.extend(other.lines)
 
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
+
+
+class _Indented:
+    """The context of Writer.indent (a class: thousands are entered per ruleset, and a
+    generator-based context manager costs several times more)."""
+
+    __slots__ = ("writer",)
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+
+    def __enter__(self) -> None:
+        self.writer.level += 1
+
+    def __exit__(self, *exc) -> None:
+        self.writer.level -= 1
 
 
 @dataclass(frozen=True, slots=True)
