@@ -7,8 +7,10 @@ of the file: every broken chunk gets its own diagnostic.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import threading
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -86,12 +88,17 @@ def parser():
     return built
 
 
+_EMBEDDING = threading.Lock()
+
+
 @cache
 def _building():
     """The parser, made to build ast nodes while it parses (build.embed), or None."""
     from leadrules.build import embed
 
-    return embed(parser())
+    # Once per parser, even when two threads start parsing at the same moment.
+    with _EMBEDDING:
+        return embed(parser())
 
 
 def _items(text: str, path: str, offset: int = 0, start: str = "start"):
@@ -350,13 +357,16 @@ def _curated_states() -> dict[tuple[int, str], tuple[str, str | None]]:
     from lark.exceptions import UnexpectedToken
 
     table: dict[tuple[int, str], tuple[str, str | None]] = {}
-    for message, hint, examples in CURATED:
-        # A block ends a file, or is followed by a blank line: both ways are learnt.
-        for example in (*examples, *(e + "\n" for e in examples)):
-            try:
-                parser().parse(example, start="start")
-            except UnexpectedToken as exc:
-                table.setdefault((exc.state.position, exc.token.type), (message, hint))
+    building = _building()
+    # The parser's callbacks build into one place: no other parse at the same time.
+    with building.lock if building is not None else contextlib.nullcontext():
+        for message, hint, examples in CURATED:
+            # A block ends a file, or is followed by a blank line: both ways are learnt.
+            for example in (*examples, *(e + "\n" for e in examples)):
+                try:
+                    parser().parse(example, start="start")
+                except UnexpectedToken as exc:
+                    table.setdefault((exc.state.position, exc.token.type), (message, hint))
     return table
 
 
@@ -481,6 +491,20 @@ def _explain_token(exc, token, expected: list[str], chunk: str) -> tuple[str, st
     if value == "entered" and token.type != "NAME":
         return ("`entered at` goes on its own line, under its stage",
                 "move `entered at …` to the next line, below the stage's condition")
+    if value == "/" and token.end_pos is not None and chunk[token.end_pos:token.end_pos + 1] == "/":
+        return "comments start with '#'", "write `# …` instead of `// …`"
+    keywords = _keywords(expected)
+    if token.type == "NAME" and value.lower() in _OTHERWISE and "otherwise" in keywords:
+        return f"'{value}' is not a word of the language", "the last row is written `otherwise`"
+    if token.type == "STRING" and "STRING" not in expected:
+        if {"when", "per"} & set(keywords):
+            return ("the label of a rule goes at the end of its line",
+                    'write the points, the condition, then the label: `+10 when icp "Label"`')
+        if {"max", "min", "any", "by"} & set(keywords) or "LBRACE" in expected:
+            return (f"{found} cannot come here",
+                    'a label comes right after the name it labels: `score fit "Fit" max 100 {`')
+    if value == ":" and "NAME" in expected:
+        return "':' is not needed here", "remove it: a field is written `email text`"
     for word in (value, previous or ""):
         if word.lower() in ("and", "or", "not") and word != word.lower():
             return f"'{word}' must be written in lower case", f"write '{word.lower()}'"
@@ -535,6 +559,10 @@ def _explain_token(exc, token, expected: list[str], chunk: str) -> tuple[str, st
     if 0 < len(words) <= 4:
         return f"expected {_join(words)}, but found {found}", None
     return f"{found} cannot come here", _expected_hint(expected)
+
+
+# What other languages call the last, catch-all row.
+_OTHERWISE = frozenset({"else", "default", "sinon", "autrement", "elsewise"})
 
 
 def _did_you_mean(word: str, candidates) -> str | None:
