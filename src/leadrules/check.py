@@ -1623,9 +1623,11 @@ def check_routes(rs: Ruleset) -> list[Diagnostic]:
         return out
     otherwise = next((i for i, r in enumerate(rs.routes) if r.cond is None), None)
     if otherwise is None:
-        out.append(error(
-            "LR505", "no route has `otherwise`, so a lead can be left without a route",
-            rs.routes[-1].span, 'add a last route such as `route default "…" otherwise`'))
+        # A route line that could not be read may be the `otherwise` one: its error says so.
+        if not _hidden(rs, "route"):
+            out.append(error(
+                "LR505", "no route has `otherwise`, so a lead can be left without a route",
+                rs.routes[-1].span, 'add a last route such as `route default "…" otherwise`'))
     else:
         for route in rs.routes[otherwise + 1:]:
             out.append(error(
