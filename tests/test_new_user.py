@@ -359,3 +359,16 @@ def test_plan_markdown_aligns_text_left_and_figures_right() -> None:
     result = run("plan", BRIGHTWAVE, "--format", "md")
     assert "| Stage | Label | Becomes a customer | Worth |\n| --- | --- | ---: | ---: |" \
         in result.output
+
+
+def test_quantile_grades_say_what_q1_to_q5_mean() -> None:
+    result = run("render", OUTSIDER / "verdi.leadrules", "--format", "md", "--date", "2027-01-01")
+    assert result.exit_code == 0
+    text = result.output
+    assert "The groups run from *q1*, for the lowest values, to *q5*, for the highest." in text
+    # Frozen cut points 1, 2, 4, 8: the range of each group.
+    assert "| *q1* | 1 or less |\n| *q2* | more than 1 up to 2 |" in text
+    assert "| *q5* | more than 8 |" in text
+    acme = run("render", HERE.parent / "rules" / "acme.leadrules", "--format", "md", "--lang",
+               "en", "--date", "2027-01-01").output
+    assert "| *q2* | more than €2,400 up to €6,000 |" in acme  # a sum of amounts is money

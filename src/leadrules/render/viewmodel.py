@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from leadrules import ast
+from leadrules.codegen import QUANTILES as QUANTILE_GROUPS
 from leadrules.model import Ruleset
 from leadrules.render.messages import Messages
 from leadrules.render.sentences import CondNode, Phrasing, humanise, member_text
@@ -315,17 +316,21 @@ class _Builder:
                 basis, of_basis = self.p.the(noun), self.p.of(noun)
             if g.quantiles:
                 note = self.rich(f"grades.quantiles.{g.quantiles}", basis=basis)
+                groups = len(g.cuts) + 1 if g.cuts else QUANTILE_GROUPS.get(g.quantiles, 5)
+                # A reader meets the labels q1… in the conditions of other grades and stages.
+                named = self.rich("grades.groups", first=self.term("q1"),
+                                  last=self.term(f"q{groups}"))
                 cuts = None
                 if g.cuts:
                     cuts = self.rich("grades.cuts", count=len(g.cuts), values=self.t.list_and(
                         [self.t.number(c.value) for c in g.cuts]))
                 out.append({"id": f"grade-{g.name}", "title": self.label(g), "intro": note,
-                            "rows": [], "cuts": cuts})
+                            "named": named, "rows": self.quantile_rows(g), "cuts": cuts})
                 continue
             intro = (self.rich("grades.intro_by", of_basis=of_basis) if basis is not None
                      else self.rich("grades.intro"))
             out.append({"id": f"grade-{g.name}", "title": self.label(g), "intro": intro,
-                        "rows": self.grade_rows(g), "cuts": None})
+                        "named": None, "rows": self.grade_rows(g), "cuts": None})
         return Section("grades", "grades", self.text("section.grades"),
                        data={"grades": out, "headers": [self.text("grades.header.grade"),
                                                         self.text("grades.header.when")]})
@@ -343,6 +348,23 @@ class _Builder:
             else:
                 when = CondNode(line=self.rich("grades.otherwise"))
             rows.append({"name": name, "when": when})
+        return rows
+
+    def quantile_rows(self, g: ast.Grade) -> list[dict]:
+        """With frozen cut points, the range of values each group covers: q1 up to the first
+        cut point, each next group above one cut point and up to the next."""
+        values = [self.band_value(c, g) for c in g.cuts]
+        if not values:
+            return []
+        rows = []
+        for i in range(len(values) + 1):
+            if i == 0:
+                line = self.rich("grades.band.le", value=values[0])
+            elif i == len(values):
+                line = self.rich("grades.band.gt", value=values[-1])
+            else:
+                line = self.rich("grades.range.gt_le", value=values[i - 1], limit=values[i])
+            rows.append({"name": self.term(f"q{i + 1}"), "when": CondNode(line=line)})
         return rows
 
     def band(self, row: ast.BandRow, previous: list[ast.BandRow], g: ast.Grade) -> Rich:
@@ -363,7 +385,9 @@ class _Builder:
 
     def band_value(self, threshold, g: ast.Grade) -> str:
         if isinstance(threshold, ast.Number) and g.by is not None:
-            sym = self.rs.resolve(g.by) if isinstance(g.by, ast.Ref) else None
+            # A sum of amounts (`sum(purchase.amount …)`) is money, as a money field is.
+            by = g.by.target if isinstance(g.by, ast.Sum) else g.by
+            sym = self.rs.resolve(by) if isinstance(by, ast.Ref) else None
             if sym is not None and sym.type.kind == "money":
                 return self.p.money(threshold.value, sym.type.currency)
         return self.p.literal(threshold).plain
