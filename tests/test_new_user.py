@@ -372,3 +372,19 @@ def test_quantile_grades_say_what_q1_to_q5_mean() -> None:
     acme = run("render", HERE.parent / "rules" / "acme.leadrules", "--format", "md", "--lang",
                "en", "--date", "2027-01-01").output
     assert "| *q2* | more than €2,400 up to €6,000 |" in acme  # a sum of amounts is money
+
+
+def test_score_unknown_encoding_is_a_usage_error(leads) -> None:
+    result = run("score", BRIGHTWAVE, leads, "--encoding", "nonsense")
+    assert result.exit_code == 2 and "--encoding nonsense: unknown encoding" in result.output
+
+
+def test_sign_folders_and_missing_output_folder(tmp_path: Path) -> None:
+    pdf = tmp_path / "pact.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n")
+    result = run("sign", tmp_path, "--field", "marketing", "--key", pdf, "--cert", pdf)
+    assert result.exit_code == 2 and "is a folder" in result.output
+    result = run("sign", pdf, "--field", "marketing", "--key", pdf, "--cert", pdf,
+                 "-o", tmp_path / "nofolder" / "signed.pdf")
+    assert result.exit_code == 2 and "does not exist" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pact.pdf"]

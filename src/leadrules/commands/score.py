@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import sys
 import time
 from pathlib import Path
@@ -94,6 +95,14 @@ def command(rules: str, leads: str, events: str | None, as_of: str | None, outpu
         out_format = output_format(out_path, fmt)
     except DataError as exc:
         fail(str(exc), USAGE)
+    if out_path is None and out_format == "parquet" and sys.stdout.isatty():
+        fail("Parquet is a binary format: name the file to write with -o (or send standard "
+             "output to a file)", USAGE)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        fail(f"--encoding {encoding}: unknown encoding; exports are usually utf-8, latin-1 or "
+             "cp1252", USAGE)
     for option, path in (("-o", out_path), ("--errors", Path(errors) if errors else None)):
         if path is not None and not path.parent.is_dir():
             fail(f"{option} {path}: the folder '{path.parent}' does not exist; create it first "

@@ -11,6 +11,9 @@ from leadrules.cli import PROBLEMS, USAGE
 
 
 def _read(path: str, what: str) -> bytes:
+    if Path(path).is_dir():
+        click.echo(f"error: {what} {path} is a folder: name the file itself.", err=True)
+        raise SystemExit(USAGE)
     try:
         return Path(path).read_bytes()
     except OSError as exc:
@@ -38,6 +41,10 @@ def command(document: str, field: str, key: str, cert: str, passphrase: bool,
     from leadrules.files import write_atomically
     from leadrules.signing import SignError, sign
 
+    if output is not None and not Path(output).parent.is_dir():
+        click.echo(f"error: -o {output}: the folder '{Path(output).parent}' does not exist; "
+                   "create it first or write the signed copy elsewhere.", err=True)
+        raise SystemExit(USAGE)
     data = _read(document, "the document")
     if not data.startswith(b"%PDF-"):
         click.echo(f"error: {document} is not a PDF: render the agreement with "
