@@ -388,3 +388,16 @@ def test_sign_folders_and_missing_output_folder(tmp_path: Path) -> None:
                  "-o", tmp_path / "nofolder" / "signed.pdf")
     assert result.exit_code == 2 and "does not exist" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pact.pdf"]
+
+
+def test_blank_lines_above_the_header_and_duplicate_columns(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("\n\nLead Ref,Trucks\nA,x\n", encoding="utf-8")
+    out = tmp_path / "scores.csv"
+    result = run("score", BRIGHTWAVE, path, "-o", out, "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert "row 4, column 'Trucks': 'x' is not a whole number" in result.output
+    path.write_text("Lead Ref,Trucks,Trucks\nA,3,400\n", encoding="utf-8")
+    result = run("score", BRIGHTWAVE, path, "-o", out, "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert "has 2 columns named 'Trucks' (columns 2 and 3)" in result.output

@@ -722,13 +722,12 @@ class CsvSource(Source):
         self.skip_malformed = skip_malformed
         self.malformed: list[Problem] = []
         self._file = file
-        first = self._first_line()
+        self.header_row = 0
+        first = self._header_line()
         # Excel writes `sep=;` above the header when asked to say which separator it used.
         announced = _SEPARATOR_LINE.fullmatch(first.strip())
-        self.header_row = 1
         if announced:
-            first = self._first_line()
-            self.header_row = 2
+            first = self._header_line()
         if not first.strip():
             file.close()
             raise DataError(f"the {what} file '{path}' is empty: the first line must name the "
@@ -739,7 +738,16 @@ class CsvSource(Source):
         self.width = len(header)
         csv.field_size_limit(1 << 24)
 
-    def _first_line(self) -> str:
+    def _header_line(self) -> str:
+        """The next line that is not blank (blank lines above the header are skipped and
+        counted, so that row numbers stay those of a spreadsheet)."""
+        while True:
+            line = self._read_line()
+            self.header_row += 1
+            if line.strip() or not line:
+                return line
+
+    def _read_line(self) -> str:
         try:
             return self._file.readline()
         except UnicodeDecodeError as exc:
@@ -983,6 +991,7 @@ class LeadReader:
                 self.absent.append(f.name)
                 read = None
             else:
+                _single_column(source, column, f)
                 read = source.getter(column)
             if f.key:
                 # A JSON file without a single record has no columns to check: it is simply
@@ -1077,6 +1086,18 @@ class LeadReader:
             return itemgetter(*indices)
         readers = [p.read for p in present]
         return lambda record: [read(record) for read in readers]
+
+
+def _single_column(source: Source, column: str, f: ast.Field) -> None:
+    """A column the rules read must be there once: with two of the same name, which one the
+    export meant is anybody's guess."""
+    places = [i + 1 for i, c in enumerate(source.columns) if c == column]
+    if len(places) > 1:
+        where = " and ".join(str(p) for p in places)
+        raise DataError(f"the {getattr(source, 'what', 'leads')} file '{source.path}' has "
+                        f"{len(places)} columns named '{column}' (columns {where}), and the "
+                        f"field {f.name} reads it: rename the one that is not meant, or export "
+                        "it once")
 
 
 def _dict_getter(column: str, name: str) -> Callable[[dict], Any]:
