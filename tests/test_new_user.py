@@ -401,3 +401,8 @@ def test_blank_lines_above_the_header_and_duplicate_columns(tmp_path: Path) -> N
     result = run("score", BRIGHTWAVE, path, "-o", out, "--as-of", AS_OF)
     assert result.exit_code == 1
     assert "has 2 columns named 'Trucks' (columns 2 and 3)" in result.output
+
+
+def test_a_misspelt_command_gets_a_suggestion() -> None:
+    result = run("scor", BRIGHTWAVE)
+    assert result.exit_code == 2 and "Did you mean 'score'?" in result.output
