@@ -406,3 +406,11 @@ def test_blank_lines_above_the_header_and_duplicate_columns(tmp_path: Path) -> N
 def test_a_misspelt_command_gets_a_suggestion() -> None:
     result = run("scor", BRIGHTWAVE)
     assert result.exit_code == 2 and "Did you mean 'score'?" in result.output
+
+
+def test_a_rule_file_not_in_utf8_points_at_the_character(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.leadrules"
+    path.write_bytes('segment icp "Profil client idéal" {\n}\n'.encode("latin-1"))
+    [d] = check(path).diagnostics
+    assert (d.code, d.span.line, d.span.col) == ("LR005", 1, 30)
+    assert "(line 1, character 30 cannot be read)" in d.message

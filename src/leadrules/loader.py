@@ -28,9 +28,11 @@ def read_text(path: Path, display: str, span: ast.Span | None = None
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        col = len(data[start:exc.start].decode("utf-8", "replace")) + 1
         return None, error(
-            "LR005", f"the file '{display}' is not UTF-8 text (byte {exc.start})",
-            ast.Span(display, line, 1, line, 2),
+            "LR005", f"the file '{display}' is not UTF-8 text (line {line}, character {col} "
+            "cannot be read)", span or ast.Span(display, line, col, line, col + 1),
             "save the file as UTF-8 in your editor")
     return text.removeprefix("\ufeff"), None
 
