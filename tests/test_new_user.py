@@ -414,3 +414,11 @@ def test_a_rule_file_not_in_utf8_points_at_the_character(tmp_path: Path) -> None
     [d] = check(path).diagnostics
     assert (d.code, d.span.line, d.span.col) == ("LR005", 1, 30)
     assert "(line 1, character 30 cannot be read)" in d.message
+
+
+def test_fmt_of_a_file_not_in_utf8_names_line_and_character(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.leadrules"
+    path.write_bytes('# note\nsegment icp "Profil client idéal" {\n}\n'.encode("latin-1"))
+    result = run("fmt", path)
+    assert result.exit_code == 1
+    assert "line 2, character 30 is not UTF-8 text" in result.output

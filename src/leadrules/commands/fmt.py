@@ -58,11 +58,11 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
         raise SystemExit(USAGE)
     if "-" in paths:
         stdin = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
+        data = stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8")
         try:
-            text = stdin.read().decode("utf-8") if stdin is not None else sys.stdin.read()
-            text = text.removeprefix(BOM)
+            text = data.decode("utf-8").removeprefix(BOM)
         except UnicodeDecodeError as exc:
-            click.echo(f"<stdin>: not formatted: byte {exc.start + 1} is not UTF-8 text.",
+            click.echo(f"<stdin>: not formatted: {_where(data, exc)} is not UTF-8 text.",
                        err=True)
             raise SystemExit(PROBLEMS) from None
         try:
@@ -91,9 +91,10 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     for path in files:
         name = str(path)
         try:
-            raw = path.read_bytes().decode("utf-8")
+            data = path.read_bytes()
+            raw = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            click.echo(f"{name}: not formatted: byte {exc.start + 1} is not UTF-8 text; save "
+            click.echo(f"{name}: not formatted: {_where(data, exc)} is not UTF-8 text; save "
                        "the file as UTF-8 and try again.", err=True)
             failed.append(path)
             continue
@@ -130,6 +131,13 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     if failed or (check and changed):
         raise SystemExit(PROBLEMS)
     raise SystemExit(OK)
+
+
+def _where(data: bytes, exc: UnicodeDecodeError) -> str:
+    """`line 3, character 12` of the first byte that is not UTF-8, as an editor counts."""
+    line = data.count(b"\n", 0, exc.start) + 1
+    start = data.rfind(b"\n", 0, exc.start) + 1
+    return f"line {line}, character {len(data[start:exc.start].decode('utf-8', 'replace')) + 1}"
 
 
 def _report(exc, name: str, text: str) -> None:
