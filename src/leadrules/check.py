@@ -857,9 +857,11 @@ class _Typer:
         if c.op == "matches":
             problem = regex_problem(c.operand.value)
             if problem:
+                hint = ("write flags such as (?i) at the very start of the pattern: "
+                        "\"(?i)^recruit\"" if "global flags" in problem else
+                        "patterns follow RE2 syntax (no look-ahead, no back-references)")
                 self.out.append(error(
-                    "LR207", f"this pattern cannot be used: {problem}", c.operand.span,
-                    "patterns follow RE2 syntax (no look-ahead, no back-references)"))
+                    "LR207", f"this pattern cannot be used: {problem}", c.operand.span, hint))
             return
         if isinstance(c.operand, ast.Ref):
             sym = self.rs.resolve(c.operand)
@@ -927,7 +929,8 @@ class _Typer:
 
 
 def regex_problem(pattern: str) -> str | None:
-    """What RE2 (linear time, no backtracking) says is wrong with `pattern`, or None."""
+    """What is wrong with `pattern` for RE2 (linear time) or for the standalone evaluator
+    (Python's `re`), or None."""
     import re2
 
     options = re2.Options()
@@ -937,7 +940,11 @@ def regex_problem(pattern: str) -> str | None:
     except re2.error as exc:
         detail = exc.args[0] if exc.args else "invalid pattern"
         return detail.decode("utf-8", "replace") if isinstance(detail, bytes) else str(detail)
-    return None
+    # The standalone evaluator runs the pattern with Python's `re`: what it refuses (a flag
+    # such as (?i) after the start, \p{L}…) must be reported here, not when evaluating.
+    from leadrules.codegen import check_pattern
+
+    return check_pattern(pattern)
 
 
 def _conditions(rs: Ruleset):
