@@ -422,3 +422,36 @@ def test_fmt_of_a_file_not_in_utf8_names_line_and_character(tmp_path: Path) -> N
     result = run("fmt", path)
     assert result.exit_code == 1
     assert "line 2, character 30 is not UTF-8 text" in result.output
+
+
+def test_freeze_cuts_writes_the_cut_points_into_the_rules(tmp_path: Path) -> None:
+    # LANGUAGE.md §13: per-lead evaluation needs the cut points frozen into the file, and
+    # leadrules can write them there.
+    text = (OUTSIDER / "verdi.leadrules").read_text(encoding="utf-8")
+    text = text.replace("quintiles at 1, 2, 4, 8", "quintiles").replace(
+        "    expect frequency == q3\n", "")
+    rules = tmp_path / "verdi.leadrules"
+    rules.write_text(text, encoding="utf-8")
+    args = ["score", rules, OUTSIDER / "verdi-customers.csv", "--events",
+            OUTSIDER / "verdi-events.csv", "--as-of", "2027-03-15T12:00", "-o",
+            tmp_path / "scores.csv"]
+    result = run(*args)
+    # Counts tie (0, 1, 1, 3): those cannot be written as they are, and the summary says so
+    # instead of suggesting cut points the checker would refuse.
+    assert "Cut points of frequency (quintiles of these leads): 0, 1, 1, 3. Some are equal" \
+        in result.output
+    assert "`quintiles at 0, 19.99, 25, 120`, or score again with --freeze-cuts" in result.output
+    assert rules.read_text(encoding="utf-8") == text  # nothing written without the option
+    result = run(*args, "--freeze-cuts")
+    assert "the cut points of frequency were not written: some cut points are equal" \
+        in result.output
+    assert "cut points of monetary written into the rules" in result.output
+    frozen = rules.read_text(encoding="utf-8")
+    assert frozen == text.replace(
+        "sum(purchase.amount within 365 days) quintiles\n",
+        "sum(purchase.amount within 365 days) quintiles at 0, 19.99, 25, 120\n")
+    rs = check(rules)
+    assert rs.ok and rs.grades["monetary"].cuts
+    again = run(*args[:-2], "-o", tmp_path / "again.csv")
+    assert rows(tmp_path / "again.csv") == rows(tmp_path / "scores.csv")
+    assert "Cut points of monetary" not in again.output

@@ -1528,7 +1528,8 @@ def _check_quantiles(grade: ast.Grade, per_lead: bool) -> list[Diagnostic]:
             "LR306", f"the grade '{grade.name}' is cut into {grade.quantiles} of the scored "
             "leads, but a test scores a single lead", grade.span,
             f"freeze the cut points in the file: `… {grade.quantiles} at "
-            + ", ".join(str(i) for i in range(1, groups)) + "`"))
+            + ", ".join(str(i) for i in range(1, groups)) + "`, or let `leadrules score "
+            "--freeze-cuts` write those of your leads"))
     return out
 
 

@@ -10,6 +10,7 @@ pass only to find the cut points.
 from __future__ import annotations
 
 import csv
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -514,14 +515,73 @@ def format_summary(summary: Summary, rs) -> str:
             lines.append(f"  {name.ljust(width)}  " + ", ".join(parts))
     for name, cuts in summary.cuts.items():
         grade = rs.grades[name]
-        if cuts:
-            shown = ", ".join(number_text(c) for c in cuts)
-            lines.append(f"Cut points of {name} ({grade.quantiles} of these leads): {shown}. "
-                         "To grade single leads the same way, write them in the rules: "
-                         f"`{grade.quantiles} at {shown}`.")
-        else:
+        if not cuts:
             lines.append(f"Cut points of {name}: none, no lead had a value to grade.")
+            continue
+        shown = ", ".join(number_text(c) for c in cuts)
+        if rising(cuts):
+            lines.append(f"Cut points of {name} ({grade.quantiles} of these leads): {shown}. "
+                         "To grade single leads the same way, write them in the rules "
+                         f"(`{grade.quantiles} at {shown}`, or score again with --freeze-cuts).")
+        else:
+            # Rules only take cut points that go up (LR308): these cannot be copied as they are.
+            lines.append(f"Cut points of {name} ({grade.quantiles} of these leads): {shown}. "
+                         "Some are equal (many leads share the same value), so some groups are "
+                         "empty and these cut points cannot be written in the rules as they "
+                         "are: to grade single leads, choose cut points that go up, or fewer "
+                         "groups.")
     return "\n".join(lines)
+
+
+def rising(cuts) -> bool:
+    """Cut points that go up, as the rules require them (LR308)."""
+    return all(a < b for a, b in zip(cuts, cuts[1:], strict=False))
+
+
+_QUANTILE_WORD = re.compile(r"\b(?:terciles|quartiles|quintiles|deciles)\b")
+
+
+def freeze_cuts(rs, cuts: dict[str, tuple]) -> tuple[dict[str, str], dict[str, str]]:
+    """The rule files with the cut points of a batch run written into their quantile grades
+    (`quintiles` -> `quintiles at 1, 2, 4, 8`), and the grades left as they were, with why.
+
+    Returns ({file: new text}, {grade: reason}). Nothing is written here."""
+    from leadrules.loader import read_text
+
+    texts: dict[str, list[str]] = {}
+    edits: dict[str, list[tuple[int, int, str]]] = {}
+    skipped: dict[str, str] = {}
+    for name, values in cuts.items():
+        if not values:
+            skipped[name] = "no lead had a value to grade"
+            continue
+        if not rising(values):
+            skipped[name] = "some cut points are equal"
+            continue
+        span = rs.grades[name].span
+        if span.file not in texts:
+            text, problem = read_text(Path(span.file), span.file)
+            if text is None:
+                skipped[name] = problem.message if problem else "the file cannot be read"
+                continue
+            texts[span.file] = text.split("\n")
+        lines = texts[span.file]
+        # The grade's text ends with its quantile word (the cut points follow it): the last
+        # one on its last line is the keyword, whatever the label says.
+        found = list(_QUANTILE_WORD.finditer(lines[span.end_line - 1][:span.end_col - 1]))
+        if not found:
+            skipped[name] = "its quantile word could not be found on its last line"
+            continue
+        at = " at " + ", ".join(number_text(v) for v in values)
+        edits.setdefault(span.file, []).append((span.end_line - 1, found[-1].end(), at))
+    new_texts: dict[str, str] = {}
+    for file, changes in edits.items():
+        lines = list(texts[file])
+        # From the end of each line backwards, so that earlier columns stay right.
+        for line, col, insert in sorted(changes, reverse=True):
+            lines[line] = lines[line][:col] + insert + lines[line][col:]
+        new_texts[file] = "\n".join(lines)
+    return new_texts, skipped
 
 
 def _close_event(kind: str, rs) -> str:

@@ -67,12 +67,16 @@ class Progress:
               help="Format of LEADS and of the events file (default: from their suffixes).")
 @click.option("--encoding", default="utf-8", show_default=True,
               help="Text encoding of CSV and JSON Lines inputs (e.g. latin-1, cp1252).")
+@click.option("--freeze-cuts", "freeze", is_flag=True,
+              help="Write the cut points this run found for quantile grades (quintiles…) into "
+                   "the rule file, so that single leads are graded the same way.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: only on a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Print no summary.")
 def command(rules: str, leads: str, events: str | None, as_of: str | None, output: str | None,
             explain: bool, on_error: str, fmt: str | None, errors: str | None,
-            input_format: str | None, encoding: str, progress: bool | None, quiet: bool) -> None:
+            input_format: str | None, encoding: str, freeze: bool, progress: bool | None,
+            quiet: bool) -> None:
     """Score a CRM export with the rules: one row per lead in LEADS (CSV, JSON Lines or
     Parquet), with its key, every score, grade and qualification, its stage and its route.
 
@@ -144,9 +148,40 @@ def command(rules: str, leads: str, events: str | None, as_of: str | None, outpu
         bar.clear()
     if not quiet:
         click.echo(scoring.format_summary(summary, engine.rs), err=True)
+    if freeze:
+        _freeze(rules, engine.rs, summary.cuts)
     # The output is complete, but the export had values that do not fit: say so with the exit
     # code too, so that a pipeline notices (the errors file tells which rows and cells).
     if summary.problems or summary.malformed or summary.events_problems:
+        raise SystemExit(PROBLEMS)
+
+
+def _freeze(rules: str, rs, cuts: dict) -> None:
+    """--freeze-cuts: the cut points written into the rule files, which must still check."""
+    from leadrules import scoring
+    from leadrules.check import check
+    from leadrules.files import write_atomically
+
+    if not cuts:
+        click.echo("--freeze-cuts: every quantile grade already has its cut points; nothing "
+                   "was written.", err=True)
+        return
+    texts, skipped = scoring.freeze_cuts(rs, cuts)
+    for name, why in skipped.items():
+        click.echo(f"--freeze-cuts: the cut points of {name} were not written: {why}.",
+                   err=True)
+    for file, text in texts.items():
+        try:
+            write_atomically(Path(file), text)
+        except OSError as exc:
+            click.echo(f"error: {file}: cannot be written ({exc.strerror or exc}).", err=True)
+            raise SystemExit(PROBLEMS) from None
+        frozen = [name for name in cuts if name not in skipped and rs.grades[name].span.file
+                  == file]
+        click.echo(f"{file}: cut points of {', '.join(frozen)} written into the rules.", err=True)
+    if texts and not check(rules).ok:
+        click.echo(f"error: {rules} has errors since the cut points were written: run "
+                   f"`leadrules check {rules}`.", err=True)
         raise SystemExit(PROBLEMS)
 
 
