@@ -455,3 +455,12 @@ def test_freeze_cuts_writes_the_cut_points_into_the_rules(tmp_path: Path) -> Non
     again = run(*args[:-2], "-o", tmp_path / "again.csv")
     assert rows(tmp_path / "again.csv") == rows(tmp_path / "scores.csv")
     assert "Cut points of monetary" not in again.output
+
+
+def test_decayed_points_are_shown_to_the_cent(tmp_path: Path) -> None:
+    lead = tmp_path / "lead.json"
+    lead.write_text(json.dumps({"ref": "BW-1", "events": [
+        {"type": "tracking_demo", "at": "2027-06-08T12:00"}]}), encoding="utf-8")
+    result = run("explain", BRIGHTWAVE, lead, "--as-of", AS_OF)
+    # 25 × 0.5^(7/14) = 17.6776695…
+    assert "+17.68  Tracking demo" in result.output and "17.677" not in result.output

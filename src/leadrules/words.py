@@ -6,7 +6,7 @@ pydantic.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from leadrules import ast, unparse
 
@@ -22,7 +22,12 @@ def amount(value: Decimal | None) -> str:
 
 
 def signed(value: Decimal) -> str:
-    text = amount(value)
+    """`+5`, `-12`, `+17.68`: the points a rule gave, to the cent as scores are (a decayed
+    event gives 17.6776695…, which nobody reads)."""
+    points = Decimal(value)
+    if points.as_tuple().exponent < -2:
+        points = points.quantize(Decimal("0.01"), ROUND_HALF_UP)
+    text = amount(points)
     return text if text.startswith("-") else "+" + text
 
 
