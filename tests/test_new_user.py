@@ -464,3 +464,13 @@ def test_decayed_points_are_shown_to_the_cent(tmp_path: Path) -> None:
     result = run("explain", BRIGHTWAVE, lead, "--as-of", AS_OF)
     # 25 × 0.5^(7/14) = 17.6776695…
     assert "+17.68  Tracking demo" in result.output and "17.677" not in result.output
+
+
+def test_header_and_rows_with_different_separators(tmp_path: Path, leads) -> None:
+    lines = leads.read_text(encoding="utf-8").split("\n")
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join([lines[0].replace(",", ";"), *lines[1:]]), encoding="utf-8")
+    result = run("score", BRIGHTWAVE, path)
+    assert result.exit_code == 1
+    assert ("row 2 has 1 cell but the header has 12 columns; the header is separated by "
+            "semicolons but this row by commas") in result.output

@@ -789,22 +789,38 @@ class CsvSource(Source):
             if len(cells) != width:
                 if not cells:
                     continue  # a blank line is not a lead
-                problem = Problem(
-                    self.path, row, "", "",
-                    f"has {len(cells)} cells but the header has {width} columns")
+                count = f"{len(cells)} cell{'' if len(cells) == 1 else 's'}"
+                problem = Problem(self.path, row, "", "",
+                                  f"has {count} but the header has {width} columns")
                 if self.skip_malformed:
                     self.malformed.append(problem)
                     continue
-                raise DataError(
-                    f"{self.path}: row {group_digits(row)} has {len(cells)} cells but the header "
-                    f"has {width} columns; a quote is probably missing or a separator is out of "
-                    "place. Fix that row in the file, or leave such rows out with --on-error skip.")
+                other = self._other_separator(cells, width)
+                why = (f"the header is separated by {_SEPARATOR_NAMES[self.delimiter]} but this "
+                       f"row by {_SEPARATOR_NAMES[other]}: export the file again with one "
+                       "separator" if other else
+                       "a quote is probably missing or a separator is out of place. Fix that "
+                       "row in the file, or leave such rows out with --on-error skip")
+                raise DataError(f"{self.path}: row {group_digits(row)} has {count} but the "
+                                f"header has {width} columns; {why}.")
             yield row, cells
+
+    def _other_separator(self, cells: list[str], width: int) -> str | None:
+        """The separator a row read as one cell uses, when it splits the row into as many
+        cells as the header has columns."""
+        if len(cells) != 1:
+            return None
+        for other in _SEPARATOR_NAMES:
+            if other != self.delimiter and \
+                    len(next(csv.reader([cells[0]], delimiter=other))) == width:
+                return other
+        return None
 
     def close(self) -> None:
         self._file.close()
 
 
+_SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "'|'"}
 _SEPARATOR_LINE = re.compile(r'"?sep=([,;\t|])"?[,;\t|]*', re.IGNORECASE)
 
 
