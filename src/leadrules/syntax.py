@@ -387,6 +387,11 @@ def _describe(exc, chunk: str, path: str, offset: int) -> Diagnostic:
         token = exc.token
         if token.type != "$END":
             width = max(1, len(str(token).split("\n")[0]))
+        glued = _glued(exc, token, chunk)
+        if glued:
+            # The caret goes under the whole word the writer typed, not under its tail.
+            col -= len(glued)
+            width += len(glued)
         message, hint = _explain_token(exc, token, expected, chunk)
     elif isinstance(exc, UnexpectedCharacters):
         char = chunk[exc.pos_in_stream] if exc.pos_in_stream < len(chunk) else ""
@@ -494,6 +499,9 @@ def _explain_token(exc, token, expected: list[str], chunk: str) -> tuple[str, st
     if value == "/" and token.end_pos is not None and chunk[token.end_pos:token.end_pos + 1] == "/":
         return "comments start with '#'", "write `# …` instead of `// …`"
     keywords = _keywords(expected)
+    glued = _glued(exc, token, chunk)
+    if glued:
+        return f"'{glued}{value}' is not a word of the language", f"write '{glued}'"
     if token.type == "NAME" and value.lower() in _OTHERWISE and "otherwise" in keywords:
         return f"'{value}' is not a word of the language", "the last row is written `otherwise`"
     if token.type == "STRING" and "STRING" not in expected:
@@ -559,6 +567,18 @@ def _explain_token(exc, token, expected: list[str], chunk: str) -> tuple[str, st
     if 0 < len(words) <= 4:
         return f"expected {_join(words)}, but found {found}", None
     return f"{found} cannot come here", _expected_hint(expected)
+
+
+def _glued(exc, token, chunk: str) -> str | None:
+    """The word of the language a name was read after when nothing separates them
+    (`targets` read as `target` then `s`, `maximum` as `max` then `imum`), else None."""
+    previous = _previous(exc)
+    start = getattr(token, "start_pos", None)
+    if token.type != "NAME" or not previous or not start or not previous.isalpha():
+        return None
+    if chunk[start - 1:start].isalpha() and chunk[start - len(previous):start] == previous:
+        return previous
+    return None
 
 
 # What other languages call the last, catch-all row.
