@@ -502,6 +502,9 @@ def _explain_token(exc, token, expected: list[str], chunk: str) -> tuple[str, st
     glued = _glued(exc, token, chunk)
     if glued:
         return f"'{glued}{value}' is not a word of the language", f"write '{glued}'"
+    if token.type == "NAME" and value.lower() in _PERIODS:
+        return (f"'{value}' is not a word of the language",
+                f"write `per {_PERIODS[value.lower()]}`")
     if token.type == "NAME" and value.lower() in _OTHERWISE and "otherwise" in keywords:
         return f"'{value}' is not a word of the language", "the last row is written `otherwise`"
     if token.type == "STRING" and "STRING" not in expected:
@@ -580,6 +583,11 @@ def _glued(exc, token, chunk: str) -> str | None:
         return previous
     return None
 
+
+# How people write a period in one word, and the period the language names after `per`.
+_PERIODS = {"monthly": "month", "yearly": "year", "annually": "year", "annual": "year",
+            "quarterly": "quarter", "weekly": "week", "daily": "day", "mensuel": "month",
+            "annuel": "year", "trimestriel": "quarter"}
 
 # What other languages call the last, catch-all row.
 _OTHERWISE = frozenset({"else", "default", "sinon", "autrement", "elsewise"})
