@@ -474,3 +474,16 @@ def test_header_and_rows_with_different_separators(tmp_path: Path, leads) -> Non
     assert result.exit_code == 1
     assert ("row 2 has 1 cell but the header has 12 columns; the header is separated by "
             "semicolons but this row by commas") in result.output
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["score", "{leads}", "{rules}"], "`leadrules score rules.leadrules leads.csv`"),
+    (["check", "{leads}"], "`leadrules check rules/`"),
+    (["verify", "{rules}", "{leads}"], "`leadrules verify accord.pdf rules.leadrules`"),
+    (["render", "{leads}"], "`leadrules render rules.leadrules`"),
+])
+def test_arguments_in_the_wrong_order(args, said, leads) -> None:
+    result = run(*[a.format(leads=leads, rules=BRIGHTWAVE) for a in args])
+    assert result.exit_code == 2
+    assert "is not a rule file (rule files end in .leadrules, not .csv)" in result.output
+    assert said in result.output and "LR001" not in result.output

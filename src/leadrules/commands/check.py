@@ -36,6 +36,13 @@ def command(paths: tuple[str, ...], strict: bool, fmt: str, no_tests: bool) -> N
     if not paths:
         raise click.UsageError(
             "name the rule files or folders to check, for example: leadrules check rules/")
+    from leadrules.commands.common import not_rules
+
+    for path in paths:
+        wrong = not_rules(path)
+        if wrong:
+            click.echo(f"error: {wrong}.", err=True)
+            raise SystemExit(USAGE)
     files, missing = rule_files(paths)
     if missing:
         click.echo(format_text(missing, colour=_colour(sys.stderr)), err=True)

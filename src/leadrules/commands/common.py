@@ -10,6 +10,30 @@ import click
 from leadrules.cli import PROBLEMS, USAGE
 from leadrules.model import Ruleset
 
+# Files people have at hand beside their rules, and that are never rules themselves.
+NOT_RULES = frozenset({".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".parquet", ".pq", ".gz",
+                       ".xlsx", ".xls", ".pdf", ".html", ".htm", ".md", ".py", ".sql", ".yaml",
+                       ".yml", ".docx"})
+
+
+# How each command is written, for the message about arguments in the wrong order.
+_USAGE = {"score": "leadrules score rules.leadrules leads.csv",
+          "explain": "leadrules explain rules.leadrules lead.json",
+          "verify": "leadrules verify accord.pdf rules.leadrules",
+          "check": "leadrules check rules/"}
+
+
+def not_rules(path: str) -> str | None:
+    """Why `path` cannot be a rule file (an export, a rendered document…), or None."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in NOT_RULES or Path(path).is_dir():
+        return None
+    context = click.get_current_context(silent=True)
+    name = context.info_name if context is not None else "render"
+    usage = _USAGE.get(name, f"leadrules {name} rules.leadrules")
+    return (f"'{path}' is not a rule file (rule files end in .leadrules, not {suffix}): the "
+            f"command is written `{usage}`")
+
 
 def load_checked(path: str, allow_warnings: bool = True) -> Ruleset:
     """The checked ruleset; when the file is not there, exit with code 2; when it has errors
@@ -25,6 +49,10 @@ def load_checked(path: str, allow_warnings: bool = True) -> Ruleset:
     if not given.exists():
         click.echo(f"error: the rule file '{path}' does not exist: check the path and the "
                    "spelling of the file name.", err=True)
+        raise SystemExit(USAGE)
+    wrong = not_rules(path)
+    if wrong:
+        click.echo(f"error: {wrong}.", err=True)
         raise SystemExit(USAGE)
     rs = check(path)
     if not rs.ok:
