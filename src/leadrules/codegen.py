@@ -1385,7 +1385,9 @@ class Generator:
                    "points_counted)")
             w.line(f"{target} += points_counted")
             return
-        if node.bounds.min is None:
+        # A missing value gives 0 points, which the caps may still move (a rule's total is
+        # clamped even when it gave nothing): only skip the rule when they would not.
+        if node.bounds.min is None and (node.bounds.max is None or node.bounds.max.value >= 0):
             w.line(f"if {v} is not None:")
             with w.indent():
                 times = "" if points == "1" else f" * {points}"

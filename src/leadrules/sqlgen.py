@@ -979,8 +979,8 @@ class Generator:
         amount = units if points == "1" else f"{units} * {points}"
         if not nullable:
             return self.clamp(amount, node.bounds)
-        if node.bounds.min is None:
-            # As the Python evaluator: a missing value adds nothing, whatever the caps.
+        if node.bounds.min is None and (node.bounds.max is None or node.bounds.max.value >= 0):
+            # As the Python evaluator: a missing value adds 0, which these caps leave at 0.
             return f"CASE WHEN {units} IS NULL THEN 0 ELSE {self.clamp(amount, node.bounds)} END"
         return self.clamp(f"COALESCE({amount}, 0)", node.bounds)
 
