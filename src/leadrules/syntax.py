@@ -209,21 +209,35 @@ def parse_condition(text: str, path: str = "<condition>") -> ast.Cond:
 
 
 def chunks(text: str) -> list[tuple[int, str]]:
-    """(line offset, text) of each top-level chunk; offsets keep line numbers right."""
+    """(line offset, text) of each top-level chunk; offsets keep line numbers right.
+
+    A chunk starts at a line that begins at column 0 with a top-level keyword, or with any word
+    once the braces opened before it are closed (so that a misspelt keyword, `scor fit {`, does
+    not swallow the block before it)."""
     lines = text.split("\n")
     starts = [0]
     in_prose = False
+    depth = 0
     for number, line in enumerate(lines):
-        if not in_prose and number and _CHUNK_START.match(line):
+        if not in_prose and number and (
+                _CHUNK_START.match(line) or (depth <= 0 and line[:1].isalpha())):
             starts.append(number)
+            depth = 0
         if line.count('"""') % 2:
             in_prose = not in_prose
+        elif not in_prose and ("{" in line or "}" in line):
+            code = _BRACES_NOISE.sub("", line)
+            depth += code.count("{") - code.count("}")
     starts.append(len(lines))
     return [
         (begin, "\n".join(lines[begin:end]))
         for begin, end in zip(starts, starts[1:], strict=False)
         if any(line.strip() for line in lines[begin:end])
     ]
+
+
+# Strings and comments, whose braces do not open or close blocks.
+_BRACES_NOISE = re.compile(r'"(?:\\.|[^"\\])*"|#.*')
 
 
 def comments(text: str) -> list[ast.Comment]:
