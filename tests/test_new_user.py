@@ -137,6 +137,13 @@ def test_outsider_customers_with_quantiles(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- typos in rules
 
 
+def test_entered_at_may_stand_on_the_stage_line(tmp_path) -> None:
+    rs = check(variant(tmp_path, "when ready\n                entered at qualified_on",
+                       "when ready entered at qualified_on"))
+    assert rs.diagnostics == []
+    assert "qualified_on" in [s.entered_at.name for s in rs.stages if s.entered_at]
+
+
 @pytest.mark.parametrize(("old", "new", "message", "hint"), [
     ("fleet_size >= 200 or", "fleet_size => 200 or", "'=>' is not a comparison", "write '>='"),
     ("fleet_size >= 200 or", "fleet_size ≥ 200 or", "the sign '≥' is not a comparison",
@@ -147,8 +154,6 @@ def test_outsider_customers_with_quantiles(tmp_path: Path) -> None:
      "did you mean 'score'?"),
     ("stages {", "stage {", "the name 'stage' does not start a definition",
      "did you mean 'stages'?"),
-    ("when ready\n                entered at qualified_on", "when ready entered at qualified_on",
-     "`entered at` goes on its own line, under its stage", "move `entered at …` to the next"),
 ])
 def test_typos_get_one_plain_message_and_no_cascade(tmp_path, old, new, message, hint) -> None:
     rules = variant(tmp_path, old, new)

@@ -408,7 +408,10 @@ class Builder(Transformer):
         return ast.Stages(tuple(stages), tuple(orphans), self._span(meta))
 
     def stage(self, meta, name, *rest):
-        return ast.Stage(str(name), _label(rest), rest[-1], None, self._span(meta))
+        entered = rest[-1] if isinstance(rest[-1], ast.EnteredAt) else None
+        cond = rest[-2] if entered is not None else rest[-1]
+        return ast.Stage(str(name), _label(rest), cond, entered.field if entered else None,
+                         self._span(meta))
 
     def entered_at(self, meta, field):
         return ast.EnteredAt(ast.Ref((str(field),), self._tok(field)), self._span(meta))

@@ -508,8 +508,8 @@ def _explain_token(exc, token, expected: list[str], chunk: str) -> tuple[str, st
             return (f"'={after}' is not a comparison", f"write '{after}=' (the '=' comes second)")
         return "a single '=' cannot compare two values", "to compare, write '=='"
     if value == "entered" and token.type != "NAME":
-        return ("`entered at` goes on its own line, under its stage",
-                "move `entered at …` to the next line, below the stage's condition")
+        return ("`entered at` belongs to a stage, inside the stages block",
+                "write it after the stage's condition, on the same line or the next one")
     if value == "/" and token.end_pos is not None and chunk[token.end_pos:token.end_pos + 1] == "/":
         return "comments start with '#'", "write `# …` instead of `// …`"
     keywords = _keywords(expected)
