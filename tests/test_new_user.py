@@ -492,3 +492,16 @@ def test_arguments_in_the_wrong_order(args, said, leads) -> None:
     assert result.exit_code == 2
     assert "is not a rule file (rule files end in .leadrules, not .csv)" in result.output
     assert said in result.output and "LR001" not in result.output
+
+
+def test_a_fixture_case_that_expects_nothing_fails(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from leadrules.cli import main
+
+    cases = tmp_path / "cases.csv"
+    cases.write_text("email,company_size\na@b.fr,200\n", encoding="utf-8")
+    reference = Path(__file__).parent / "fixtures" / "reference.leadrules"
+    result = CliRunner().invoke(main, ["test", str(reference), "--cases", str(cases)])
+    assert result.exit_code == 1
+    assert "this case expects nothing" in result.output

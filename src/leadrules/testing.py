@@ -284,6 +284,10 @@ def _mapping_case(rs: Ruleset, item: dict, span: ast.Span, default_name: str) ->
     for label in _labels(_first(item, _NOT_FIRED_KEYS)):
         checks.append(Check("not fired", f"not fired {unparse.string(label)}", span,
                             expected=label))
+    if not checks:
+        # A case that expects nothing would always pass: it proves nothing, so it is reported.
+        problems.append("this case expects nothing: give the values expected (`expect`, or "
+                        "`expect.<result>` columns in a CSV) or the rules expected to fire")
     return Case(name, span, lead, events, as_of, checks, problems)
 
 
