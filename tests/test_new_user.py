@@ -505,3 +505,23 @@ def test_a_fixture_case_that_expects_nothing_fails(tmp_path) -> None:
     result = CliRunner().invoke(main, ["test", str(reference), "--cases", str(cases)])
     assert result.exit_code == 1
     assert "this case expects nothing" in result.output
+
+
+def test_report_refuses_a_folder_a_missing_output_folder_and_an_unknown_suffix(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from leadrules.cli import main
+
+    activities = tmp_path / "activities.csv"
+    activities.write_text("lead,type,at\n", encoding="utf-8")
+    rules = str(Path(__file__).parents[1] / "rules" / "acme.leadrules")
+    base = ["report", rules, "--activities", str(activities)]
+    runner = CliRunner()
+    folder = runner.invoke(main, [*base, "--leads", str(tmp_path)])
+    assert folder.exit_code == 2 and "is a folder" in folder.output
+    missing = runner.invoke(main, [*base, "--leads", str(activities),
+                                   "-o", str(tmp_path / "nope" / "r.html")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    docx = runner.invoke(main, [*base, "--leads", str(activities), "-o", str(tmp_path / "r.docx")])
+    assert docx.exit_code == 2 and "name it .html, .md or .json" in docx.output
+    assert not (tmp_path / "r.docx").exists()

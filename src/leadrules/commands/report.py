@@ -85,9 +85,19 @@ def command(rules: str, leads: str, activities: str, start: str | None, end: str
     if start_day and end_day and end_day < start_day:
         fail(f"--to {end_day} is before --from {start_day}", USAGE)
     chosen = fmt or _format_of(output)
+    if output and fmt is None and chosen == "html" and \
+            Path(output).suffix.lower() not in ("", ".html", ".htm"):
+        fail(f"cannot tell the report format from the name '{output}': name it .html, .md or "
+             ".json, or say --format", USAGE)
     for path, what in ((leads, "leads"), (activities, "activities")):
+        if Path(path).is_dir():
+            fail(f"'{path}' is a folder: give the {what} file itself", USAGE)
         if not Path(path).is_file():
             fail(f"the {what} file '{path}' does not exist", USAGE)
+    for target in (output, leads_out, problems_out):
+        if target and not Path(target).resolve().parent.is_dir():
+            fail(f"cannot write '{target}': the folder '{Path(target).parent}' does not exist",
+                 USAGE)
     rs = load_checked(rules)
     try:
         moment = parse_as_of(as_of, rs) if as_of else None
