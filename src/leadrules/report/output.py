@@ -20,6 +20,7 @@ from leadrules.report import metrics
 from leadrules.report.compute import Report
 from leadrules.report.view import View
 from leadrules.report.view import build as build_view
+from leadrules.writers import cell
 
 FORMATS = ("html", "md", "json")
 _CODE = re.compile(r"`([^`]+)`")
@@ -215,13 +216,13 @@ def leads_csv(report: Report) -> str:
         extra = per_lead.get(f.key, {})
         w.writerow([
             f.key, f.row, f.channel or "", f.evaluated.stage or "",
-            *(_cell(f.evaluated.grades.get(g)) for g in grades),
-            *(_cell(f.evaluated.scores.get(s)) for s in scores),
-            *(_cell(f.entered[s].astimezone(zone)) if s in f.entered else "" for s in stages),
-            _cell(extra["first_touch_at"].astimezone(zone)) if extra.get("first_touch_at") else "",
-            _cell(_plain(extra.get("first_touch_business"))),
-            extra.get("first_touch_status", ""), _cell(extra.get("attempts")),
-            _cell(f.outcome), _cell(f.revenue)])
+            *(cell(f.evaluated.grades.get(g)) for g in grades),
+            *(cell(f.evaluated.scores.get(s)) for s in scores),
+            *(cell(f.entered[s].astimezone(zone)) if s in f.entered else "" for s in stages),
+            cell(extra["first_touch_at"].astimezone(zone)) if extra.get("first_touch_at") else "",
+            cell(_plain(extra.get("first_touch_business"))),
+            extra.get("first_touch_status", ""), cell(extra.get("attempts")),
+            cell(f.outcome), cell(f.revenue)])
     return buf.getvalue()
 
 
@@ -229,20 +230,6 @@ def _order(facts, attr):
     first = getattr(facts[0].evaluated, attr) if facts else {}
     names = list(first)
     return lambda name: (names.index(name) if name in names else len(names), name)
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if value is True:
-        return "1"
-    if value is False:
-        return "0"
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
 
 
 def problems_csv(report: Report) -> str:
