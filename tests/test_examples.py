@@ -196,3 +196,15 @@ def test_the_xeducation_mapping_reads_the_whole_export_without_a_data_error():
     # "Select" is the form's placeholder: it counts as not given, like an empty cell.
     assert reader.missing["specialization"] == 1942 + 1438
     assert reader.missing["city"] == 2248 + 1420
+
+
+def test_the_readme_fixture_cases_pass() -> None:
+    from click.testing import CliRunner
+
+    from leadrules.cli import main
+
+    root = Path(__file__).resolve().parents[1]
+    result = CliRunner().invoke(main, ["test", str(root / "rules" / "acme.leadrules"),
+                                       "--cases", str(root / "examples" / "acme-cases.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "9 tests, all passed." in result.output
