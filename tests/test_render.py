@@ -99,7 +99,7 @@ def test_footer_has_version_fingerprint_and_page_numbers(reference) -> None:
 def test_english_rendering_of_a_french_agreement(reference) -> None:
     html = render_html(reference, lang="en", on=ON)
     assert '<html lang="en">' in html
-    assert "Marketing commits to deliver at least" in html
+    assert "Marketing commits to delivering at least" in html
     assert "€960,000" in html
 
 
@@ -148,17 +148,17 @@ def say(rs, lang: str, text: str) -> str:
 FRENCH = [
     ("company_size between 50 and 1000",
      "La taille de l’entreprise est comprise entre 50 et 1 000"),
-    ("industry in {saas, finance}", "Le champ « industry » est Software ou Financial Services"),
-    ('country not in {"US", "CA"}', "Le champ « country » n’est ni « US » ni « CA »"),
+    ("industry in {saas, finance}", "Le champ « Industry » est Software ou Financial Services"),
+    ('country not in {"US", "CA"}', "Le champ « Country/Region » n’est ni « US » ni « CA »"),
     ("budget >= 10_000 EUR", "Le champ « budget » est d’au moins 10 000 €"),
     ("email.domain in free_email_domains",
-     "Le domaine du champ « email » figure dans la liste free email domains"),
-    ('job_title contains "directeur"', "Le champ « job title » contient « directeur »"),
-    ('job_title starts with "Dir"', "Le champ « job title » commence par « Dir »"),
-    ('job_title ends with "CEO"', "Le champ « job title » se termine par « CEO »"),
-    ('job_title matches "^dir.*"', "Le champ « job title » correspond au motif ^dir.*"),
-    ("mql_at is present", "Le champ « mql at » est renseigné"),
-    ("mql_at is missing", "Le champ « mql at » n’est pas renseigné"),
+     "Le domaine du champ « Email » figure dans la liste free email domains"),
+    ('job_title contains "directeur"', "Le champ « Job Title » contient « directeur »"),
+    ('job_title starts with "Dir"', "Le champ « Job Title » commence par « Dir »"),
+    ('job_title ends with "CEO"', "Le champ « Job Title » se termine par « CEO »"),
+    ('job_title matches "^dir.*"', "Le champ « Job Title » correspond au motif ^dir.*"),
+    ("mql_at is present", "Le champ « date MQL » est renseigné"),
+    ("mql_at is missing", "Le champ « date MQL » n’est pas renseigné"),
     ("demo_request within 7 days", "Il y a eu une demande de démo au cours des 7 derniers jours"),
     ("count(pricing_page_visit within 30 days) >= 3",
      "Le nombre d’événements Visite de la page tarifs au cours des 30 derniers jours est "
@@ -180,7 +180,7 @@ FRENCH = [
     ("stage >= mql", "Le lead a au moins atteint le stade Lead qualifié marketing (MQL)"),
     ("stage == sql", "Le lead est au stade Lead qualifié commercial (SQL)"),
     ("route == enterprise", "Le lead est attribué à Équipe grands comptes"),
-    ("created_at >= 2027-01-01", "Le champ « created at » est le 1\u1d49\u02b3 janvier 2027 ou après"),
+    ("created_at >= 2027-01-01", "Le champ « Create Date » est le 1\u1d49\u02b3 janvier 2027 ou après"),
     ("not demo_request within 7 days",
      "Il n’y a pas eu de demande de démo au cours des 7 derniers jours"),
     ("not (company_size between 1 and 9)",
@@ -201,7 +201,7 @@ ENGLISH = [
     ("email.domain in free_email_domains",
      "The domain of the email is in the free email domains list"),
     ('job_title matches "^dir.*"', "The job title matches the pattern ^dir.*"),
-    ("mql_at is missing", "The mql at is missing"),
+    ("mql_at is missing", "The MQL date is missing"),
     ("demo_request within 7 days", "There was a demande de démo in the last 7 days"),
     ("not demo_request within 7 days", "There was no demande de démo in the last 7 days"),
     ("count(pricing_page_visit within 30 days) >= 3",
@@ -213,7 +213,7 @@ ENGLISH = [
     ("bant.authority", "The Autorité criterion of BANT is met"),
     ("stage >= mql", "The lead has reached at least the Lead qualifié marketing (MQL) stage"),
     ("route != smb", "The lead is not routed to Équipe PME"),
-    ("created_at >= 2027-01-01", "The created at is on or after January 1, 2027"),
+    ("created_at >= 2027-01-01", "The date created is on or after January 1, 2027"),
 ]
 
 
@@ -234,6 +234,78 @@ def test_labels_with_known_gender_read_naturally() -> None:
     assert say(rs, "fr", "industry in {saas, finance}") == \
         "Le secteur d’activité est Logiciel ou Services financiers"
     assert say(rs, "fr", "email is present") == "L’adresse e-mail est renseignée"
+
+
+UNLABELLED = """\
+agreement "Names" {
+    locale en
+    currency USD
+}
+
+lead {
+    lead_id     text      key
+    mql_at      datetime  from "Became an MQL"
+    created_at  datetime
+    closed_on   date
+    utm_source  text
+    industry    enum(software = "COMPUTER_SOFTWARE", retail = "RETAIL", other = "Other")
+    opted_out   bool
+}
+
+segment picked {
+    industry in {software, retail, other}
+    utm_source == "google"
+    not opted_out
+}
+
+stages {
+    lead "Lead" when lead_id is present and picked
+    mql  "MQL"  when mql_at is present
+         entered at mql_at
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def unlabelled(tmp_path_factory):
+    path = tmp_path_factory.mktemp("names") / "names.leadrules"
+    path.write_text(UNLABELLED, encoding="utf-8")
+    rs = check(path)
+    assert rs.ok, rs.diagnostics
+    return rs
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), [
+    # English: a noun in words, abbreviations in capitals, a date field named as a date.
+    ("en", "mql_at is missing", "The MQL date is missing"),
+    ("en", "created_at is present", "The date created is filled in"),
+    ("en", "closed_on is missing", "The date closed is missing"),
+    ("en", "lead_id is present", "The lead ID is filled in"),
+    ("en", 'utm_source == "google"', "The UTM source is “google”"),
+    # Among export codes, RETAIL is a code too: the list reads alike.
+    ("en", "industry in {software, retail, other}", "The industry is software, retail, or Other"),
+    ("en", "opted_out", "The “opted out” field is “yes”"),
+    # French cannot know the gender of an English name: it names the field, by the export
+    # column the CRM shows when the rules give one.
+    ("fr", "mql_at is missing", "Le champ « Became an MQL » n’est pas renseigné"),
+    ("fr", "created_at is present", "Le champ « date created » est renseigné"),
+    ("fr", "lead_id is present", "Le champ « lead ID » est renseigné"),
+    ("fr", 'utm_source == "google"', "Le champ « UTM source » est « google »"),
+])
+def test_names_without_a_label_read_as_words(unlabelled, lang: str, text: str,
+                                             expected: str) -> None:
+    assert say(unlabelled, lang, text) == expected
+
+
+def test_names_without_a_label_in_the_document(unlabelled) -> None:
+    text = render_markdown(unlabelled, on=ON)
+    assert "### Picked" in text
+    assert "The date the lead entered this stage is read from the “Became an MQL” field." in text
+    for row in ("| Lead ID (unique key) | `lead_id` |", "| MQL date | `mql_at` |",
+                "| Date created | `created_at` |", "| UTM source | `utm_source` |"):
+        assert row in text
+    assert "one of software, retail, and Other" in text
+    assert "mql at" not in text and "created at" not in text
 
 
 # ----------------------------------------------------------------------------- typography
@@ -378,7 +450,7 @@ def test_cli_renders_html_and_markdown(tmp_path: Path) -> None:
                                   "--date", "2027-01-01"])
     assert result.exit_code == 0
     assert "# Accord Smarketing Acme 2027" in result.output
-    assert "Marketing commits to deliver at least" in result.output
+    assert "Marketing commits to delivering at least" in result.output
 
 
 def test_cli_refuses_a_bad_date_and_broken_rules(tmp_path: Path) -> None:

@@ -73,11 +73,13 @@ def sign(data: bytes, field: str, key: bytes, cert: bytes, passphrase: bytes | N
         raise SignError(f"the field '{field}' is already signed: each party signs once")
     signer = _load_signer(key, cert, passphrase)
     language = _language(data)
-    stamp = Messages(language).text("signatures.stamp") if language else "%(signer)s\n%(ts)s"
+    messages = Messages(language) if language else None
+    stamp = messages.text("signatures.stamp") if messages else "%(signer)s\n%(ts)s"
+    when = messages.text("signatures.stamp_time") if messages else "%Y-%m-%d %H:%M %Z"
     meta = signers.PdfSignatureMetadata(
         field_name=field, subfilter=sig_fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
-    pdf_signer = signers.PdfSigner(meta, signer=signer,
-                                   stamp_style=TextStampStyle(stamp_text=stamp))
+    pdf_signer = signers.PdfSigner(meta, signer=signer, stamp_style=TextStampStyle(
+        stamp_text=stamp, timestamp_format=when))
     out = io.BytesIO()
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)

@@ -46,17 +46,34 @@ def _compound(c) -> bool:
     return False
 
 
+# Abbreviations that a name without a label spells in lower case and people read in capitals
+# (mql_at -> "MQL …", lead_id -> "lead ID"). Words of either language are left out (champ, sea).
+ACRONYMS = frozenset("""
+    id mql sql sal crm erp url utm ip b2b b2c saas icp kpi roi api vat tva ceo cto cfo cmo coo
+    vp sms seo nps arr mrr sku rfm bant siret siren gdpr rgpd
+""".split())
+_CODE_SPELLING = re.compile(r"[A-Z0-9]+(_[A-Z0-9]+)+")
+_CAPITALS = re.compile(r"[A-Z][A-Z0-9]{3,}")
+
+
 def humanise(name: str) -> str:
-    """company_size -> company size (a name without a label, shown to people)."""
-    return name.replace("_", " ").replace(".", " ").strip()
+    """company_size -> company size, mql_at -> MQL at (a name without a label, shown to
+    people): words apart, known abbreviations in capitals."""
+    words = [w for w in re.split(r"[_.]+", name) if w]
+    return " ".join(w.upper() if w.lower() in ACRONYMS else w for w in words)
 
 
-def member_text(member: ast.EnumMember) -> str:
+def member_text(member: ast.EnumMember, members: tuple[ast.EnumMember, ...] = ()) -> str:
     """How people see an enum member: its export spelling ("Logiciel"), unless that spelling
-    is a code (COMPUTER_SOFTWARE), then the member's name in words."""
-    if member.spellings and not re.fullmatch(r"[A-Z0-9]+(_[A-Z0-9]+)+", member.spellings[0]):
-        return member.spellings[0]
-    return humanise(member.name)
+    is a code (COMPUTER_SOFTWARE), then the member's name in words. Among members spelt as
+    codes, a one-word spelling in capitals (RETAIL) is a code too: the list reads alike."""
+    spelling = member.spellings[0] if member.spellings else None
+    if spelling is None or _CODE_SPELLING.fullmatch(spelling):
+        return humanise(member.name)
+    coded = any(m.spellings and _CODE_SPELLING.fullmatch(m.spellings[0]) for m in members)
+    if coded and _CAPITALS.fullmatch(spelling):
+        return humanise(member.name)
+    return spelling
 
 
 @dataclass(frozen=True)
@@ -157,13 +174,30 @@ class Phrasing:
             return text[0].lower() + text[1:]
         return text
 
+    def name_words(self, name: str, type_name: str | None = None) -> str:
+        """A name without a label, in words: "job title", and for a date "MQL date" or
+        "date created" (English), "date MQL" (French), instead of "mql at"."""
+        words = humanise(name).split(" ")
+        suffixes = self.m.text("grammar.date_name.suffixes").split()
+        if type_name in ("date", "datetime") and len(words) > 1 and words[-1] in suffixes:
+            rest = " ".join(words[:-1])
+            endings = tuple(self.m.text("grammar.date_name.participle_endings").split())
+            form = "participle" if endings and words[-2].endswith(endings) else "noun"
+            return self.m.text(f"grammar.date_name.{form}", name=rest)
+        return " ".join(words)
+
     def noun(self, label: str | None, name: str, kind: str = TEXT,
-             fallback: str = "grammar.field_fallback") -> Noun:
-        """The noun phrase of a field, property or event, from its label when it has one."""
-        shown = self.words(label) if label else humanise(name)
+             fallback: str = "grammar.field_fallback", column: str | None = None,
+             type_name: str | None = None) -> Noun:
+        """The noun phrase of a field, property or event, from its label when it has one.
+        Without a label, a gendered language names the thing instead ("le champ « Job
+        Title »", by its export column when the rules give one: what the CRM shows)."""
+        shown = self.words(label) if label else self.name_words(name, type_name)
         gender = self.gender_of(shown) if label else None
         if gender is None and self.gendered:
             # "le champ « role »", "un événement Achat": a noun whose gender is known.
+            if not label and column:
+                shown = column
             inner = self.quoted(shown) if kind == TEXT else Rich([(kind, shown)])
             bare = self.m.rich(f"{fallback}.text", name=inner)
             return Noun(bare, self.m.text(f"{fallback}.gender"), self.elides(bare.plain))
@@ -181,13 +215,19 @@ class Phrasing:
 
     def field_ref(self, f: ast.Field | ast.Property | None, name: str) -> Rich:
         """A field named as a column of the export: le champ « mql at », the “mql at” field."""
-        shown = self.words(f.label) if f is not None and f.label else humanise(name)
+        if f is not None and f.label:
+            shown = self.words(f.label)
+        elif isinstance(f, ast.Field) and f.column:
+            shown = f.column
+        else:
+            shown = self.name_words(name, f.type.name if f is not None else None)
         bare = self.m.rich("grammar.field_fallback.text", name=self.quoted(shown))
         noun = Noun(bare, self.m.text("grammar.field_fallback.gender"), self.elides(bare.plain))
         return self.det(noun, "the")
 
     def field_noun(self, f: ast.Field | ast.Property) -> Noun:
-        return self.noun(f.label, f.name)
+        return self.noun(f.label, f.name, column=getattr(f, "column", None),
+                         type_name=f.type.name)
 
     def event_term(self, event_name: str) -> Rich:
         """An event named as a thing of its own: *Demande de démo*."""
@@ -295,7 +335,7 @@ class Phrasing:
         if field_node is not None:
             for m in field_node.type.members:
                 if m.name == name:
-                    return Rich([(FIGURE, member_text(m))])
+                    return Rich([(FIGURE, member_text(m, field_node.type.members))])
         return Rich([(FIGURE, humanise(name))])
 
     def operand(self, expr, left) -> Rich:

@@ -198,7 +198,7 @@ class _Builder:
                 intro_key = "definitions.segment_one"
             segments.append({
                 "id": f"segment-{seg.name}",
-                "title": self.rich("definitions.segment_title", name=self.label(seg)),
+                "title": self.rich("definitions.segment_title", name=_capital(self.label(seg))),
                 "ideal": seg is ideal,
                 "intro": self.rich(intro_key, name=self.term(self.label(seg))),
                 "conditions": self.p.conditions(seg.conditions, "any" if seg.any else "all",
@@ -221,7 +221,7 @@ class _Builder:
         for s in self.rs.scores.values():
             if isinstance(s, ast.DerivedScore):
                 out.append({
-                    "id": f"score-{s.name}", "title": self.label(s), "derived": True,
+                    "id": f"score-{s.name}", "title": _capital(self.label(s)), "derived": True,
                     "formula": self.rich("scores.formula", name=self.term(self.label(s)),
                                          expr=self.p.expr(s.expr)),
                     "rows": [], "notes": self.bounds_notes(s.bounds, "score"),
@@ -240,7 +240,7 @@ class _Builder:
             notes = self.bounds_notes(s.bounds, "score")
             if s.decay:
                 notes.append(self.decay(s.decay))
-            out.append({"id": f"score-{s.name}", "title": self.label(s), "derived": False,
+            out.append({"id": f"score-{s.name}", "title": _capital(self.label(s)), "derived": False,
                         "formula": None, "rows": rows, "notes": notes})
         return Section("scores", "scores", self.text("section.scores"),
                        data={"intro": self.rich("scores.intro"), "scores": out,
@@ -324,12 +324,12 @@ class _Builder:
                 if g.cuts:
                     cuts = self.rich("grades.cuts", count=len(g.cuts), values=self.t.list_and(
                         [self.t.number(c.value) for c in g.cuts]))
-                out.append({"id": f"grade-{g.name}", "title": self.label(g), "intro": note,
+                out.append({"id": f"grade-{g.name}", "title": _capital(self.label(g)), "intro": note,
                             "named": named, "rows": self.quantile_rows(g), "cuts": cuts})
                 continue
             intro = (self.rich("grades.intro_by", of_basis=of_basis) if basis is not None
                      else self.rich("grades.intro"))
-            out.append({"id": f"grade-{g.name}", "title": self.label(g), "intro": intro,
+            out.append({"id": f"grade-{g.name}", "title": _capital(self.label(g)), "intro": intro,
                         "named": None, "rows": self.grade_rows(g), "cuts": None})
         return Section("grades", "grades", self.text("section.grades"),
                        data={"grades": out, "headers": [self.text("grades.header.grade"),
@@ -408,7 +408,7 @@ class _Builder:
                 intro = self.rich("qualification.all", name=self.term(self.label(q)))
             rows = [{"name": self.term(self.label(c)), "when": self.p.sentence(c.cond)}
                     for c in q.criteria]
-            out.append({"id": f"qualification-{q.name}", "title": self.label(q), "intro": intro,
+            out.append({"id": f"qualification-{q.name}", "title": _capital(self.label(q)), "intro": intro,
                         "rows": rows})
         return Section("qualification", "qualification", self.text("section.qualification"),
                        data={"qualifications": out,
@@ -678,13 +678,15 @@ class _Builder:
             return None
         fields = []
         for f in rs.fields.values():
-            fields.append({"name": self.words(f.label) if f.label else humanise(f.name),
+            fields.append({"name": self.words(f.label) if f.label
+                           else _capital(self.p.name_words(f.name, f.type.name)),
                            "code": Rich([(CODE, f.name)]), "type": self.type_words(f.type),
                            "column": f.source_column, "key": f.key})
-        events = [{"name": self.words(e.label) if e.label else humanise(e.name),
+        events = [{"name": self.words(e.label) if e.label else _capital(humanise(e.name)),
                    "code": Rich([(CODE, e.name)]),
-                   "properties": self.t.list_and([self.words(p.label) if p.label
-                                                  else humanise(p.name) for p in e.properties])}
+                   "properties": self.t.list_and([
+                       self.words(p.label) if p.label else _capital(
+                           self.p.name_words(p.name, p.type.name)) for p in e.properties])}
                   for e in rs.events.values()]
         return Section("appendix-data", "appendix", self.text("section.data"),
                        data={"intro": self.rich("data.intro"), "fields": fields, "events": events,
@@ -698,12 +700,17 @@ class _Builder:
 
     def type_words(self, spec: ast.TypeSpec) -> Rich:
         if spec.name == "enum":
-            values = [member_text(m) for m in spec.members]
+            values = [member_text(m, spec.members) for m in spec.members]
             return self.rich("data.type.enum", values=self.t.list_and(values))
         if spec.name == "money":
             return self.rich("data.type.money", currency=self.rs.currency or "")
         key = f"data.type.{spec.name}"
         return self.rich(key) if self.m.has(key) else Rich([(CODE, spec.name)])
+
+
+def _capital(text: str) -> str:
+    """A name at the head of a table cell: job title -> Job title (MQL date stays)."""
+    return text[:1].upper() + text[1:]
 
 
 def _punctuate(items: list[Rich], item_end: str, last_end: str) -> list[Rich]:
