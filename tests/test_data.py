@@ -561,3 +561,37 @@ def test_any_value_is_typed_or_a_value_problem_never_a_crash(raw, kind):
         convert(raw)
     except ValueProblem:
         pass
+
+
+@pytest.mark.parametrize("kind", ["int", "number", "money"])
+@pytest.mark.parametrize("raw", ["1e400", "1e28", "-1E+30", 10 ** 28, -(10 ** 40),
+                                 1e300, Decimal("1e40"), "9" * 29,
+                                 "99 999 999 999 999 999 999 999 999 999"])
+def test_numbers_too_large_to_count_exactly_are_problems(raw, kind):
+    convert = Typing(None, currency="EUR", locale="en").converter("f", ast.TypeSpec(kind))
+    with pytest.raises(ValueProblem, match=r"is too large a number \(more than 28 digits\)"):
+        convert(raw)
+    if kind == "money":
+        with pytest.raises(ValueProblem, match="too large"):
+            convert(f"{raw} EUR")
+
+
+@pytest.mark.parametrize("kind", ["int", "number", "money"])
+def test_the_largest_numbers_still_read(kind):
+    convert = Typing(None, currency="EUR", locale="en").converter("f", ast.TypeSpec(kind))
+    for raw in ("9" * 28, 10 ** 28 - 1, "-" + "9" * 28, Decimal("9" * 28)):
+        assert abs(convert(raw)) == 10 ** 28 - 1
+    assert convert("1e27") == 10 ** 27 and convert("9.999e27") == Decimal("9.999e27")
+
+
+@settings(max_examples=300)
+@given(st.from_regex(r"[+-]?[0-9]{0,40}([.,][0-9]{0,40})?([eE][+-]?[0-9]{1,7})?( EUR)?",
+                     fullmatch=True),
+       st.sampled_from(["int", "number", "money"]))
+def test_any_number_shaped_text_is_typed_or_a_value_problem(raw, kind):
+    convert = Typing(None, currency="EUR", locale="fr").converter("f", ast.TypeSpec(kind))
+    try:
+        value = convert(raw)
+    except ValueProblem:
+        return
+    assert value is None or abs(value) < 10 ** 28

@@ -407,6 +407,29 @@ score ratio = a / (b - b)
     assert r["b"] == Decimal("34.29") and r["a"] == 10
 
 
+def test_values_with_more_digits_than_exact_arithmetic_keeps_still_round(tmp_path: Path) -> None:
+    """A lead handed to the API directly is not bounded as an export is (data.py refuses more
+    than 28 digits): its scores are still rounded to the cent, never an error."""
+    e = make(tmp_path, """
+score s {
+    +1 per 1 of visits
+}
+score big {
+    +99_999_999_999_999_999_999_999_999_999_999 when vip
+}
+score u = s * 1_000_000 + 0.5 * big
+""")
+    r = e.evaluate_raw({"visits": 10 ** 40, "vip": True})
+    assert r["s"] == 10 ** 40
+    assert r["big"] == 10 ** 32 - 1
+    # 10^46 + 0.5 × (10^32 − 1), kept to 28 digits by the multiplication, then to the cent.
+    assert r["u"] == Decimal("10000000000000050000000000000000000000000000000.00")
+    assert str(r["u"]).endswith(".00")
+    explained = e.evaluate({"visits": 10 ** 40, "vip": True})
+    assert explained.score("s") == 10 ** 40
+    assert explained.score("u") == r["u"]
+
+
 def test_per_unit_rules_count_whole_units(tmp_path: Path) -> None:
     e = make(tmp_path, """
 score s {

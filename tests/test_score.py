@@ -425,3 +425,129 @@ def _scorer(rules):
     if rules.read_text() not in _SCORERS:
         _SCORERS[rules.read_text()] = Scorer.from_ruleset(check(rules))
     return _SCORERS[rules.read_text()]
+
+
+# ----------------------------------------------------------------------------- repeated keys
+
+REPEATED = """Record ID,Employees,Industry,Budget,Email
+A,200,Software,12 000 EUR,a@x.fr
+B,20,Select,,b@x.fr
+A,600,Financial Services,,a2@x.fr
+C,many,Retail,500,c@x.fr
+C,700,Retail,500,c2@x.fr
+A,1,Retail,,a3@x.fr
+"""
+
+
+def test_a_repeated_key_is_listed_with_both_rows_and_still_scored(files):
+    folder, rules, leads = files
+    leads.write_text(REPEATED, encoding="utf-8")
+    out = folder / "scores.csv"
+    result = run(rules, leads, "-o", out, "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert [r["Record ID"] for r in read_csv(out)] == ["A", "B", "A", "C", "C", "A"]
+    errors = [(e["row"], e["column"], e["value"], e["problem"])
+              for e in read_csv(folder / "scores.errors.csv")]
+    assert errors == [
+        ("4", "Record ID", "A", "is also the key of row 2: the same lead is twice in the file"),
+        ("5", "Employees", "many", "is not a whole number"),
+        ("6", "Record ID", "C", "is also the key of row 5: the same lead is twice in the file"),
+        ("7", "Record ID", "A", "is also the key of row 2: the same lead is twice in the file"),
+    ]
+    assert "3 leads have the key of an earlier row" in result.stderr
+    assert "scored again, one output row for each input row" in result.stderr
+    assert "row 4, column 'Record ID': 'A' is also the key of row 2" in result.stderr
+
+
+def test_skip_keeps_the_first_written_row_of_a_key(files):
+    folder, rules, leads = files
+    leads.write_text(REPEATED, encoding="utf-8")
+    out = folder / "scores.csv"
+    result = run(rules, leads, "-o", out, "--as-of", AS_OF, "--on-error", "skip")
+    assert result.exit_code == 1
+    # Row 5 (C, unreadable size) is left out, so row 6 is the first C written: it is kept.
+    assert [(r["Record ID"], r["route"]) for r in read_csv(out)] == [
+        ("A", "small"), ("B", "small"), ("C", "big")]
+    assert "left out, the first row is kept" in result.stderr
+
+
+def test_fail_stops_at_a_repeated_key(files):
+    folder, rules, leads = files
+    leads.write_text("Record ID,Employees\nA,1\nB,2\nA,3\n", encoding="utf-8")
+    out = folder / "scores.csv"
+    result = run(rules, leads, "-o", out, "--as-of", AS_OF, "--on-error", "fail")
+    assert result.exit_code == 1
+    assert "row 4, column 'Record ID': 'A' is also the key of row 2" in result.stderr
+    assert not out.exists()
+
+
+def test_repeated_keys_in_json_lines_and_rules_without_a_key(files):
+    folder, rules, leads = files
+    jsonl = folder / "leads.jsonl"
+    jsonl.write_text('{"Record ID": "A"}\n{"Record ID": "A", "events": []}\n', encoding="utf-8")
+    result = run(rules, jsonl, "-o", folder / "scores.csv", "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert "row 2" in result.stderr and "is also the key of row 1" in result.stderr
+    keyless = folder / "keyless.leadrules"
+    keyless.write_text(RULES.replace("  key\n", "\n"), encoding="utf-8")
+    leads.write_text("Record ID,Employees\nA,1\nA,1\n", encoding="utf-8")
+    result = run(keyless, leads, "-o", folder / "keyless.csv", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.stderr  # without a key, rows are leads of their own
+    assert "No data errors." in result.stderr
+
+
+# ----------------------------------------------------------------------------- huge values
+
+HUGE = """agreement "Huge" {
+    currency EUR
+}
+
+lead {
+    id  text  key
+    n   int
+    m   money
+}
+
+score s "S" {
+    +1 per 1 of n  "units"
+}
+
+score u "U" = s * 1_000_000 + 0.5 * s
+"""
+
+
+def test_numbers_too_large_to_count_exactly_are_data_errors_not_crashes(tmp_path):
+    rules = tmp_path / "huge.leadrules"
+    rules.write_text(HUGE, encoding="utf-8")
+    leads = tmp_path / "leads.csv"
+    leads.write_text("id,n,m\n1,1e400,1e40 EUR\n2,9999999999999999999999999999,1\n"
+                     "3,99999999999999999999999999999999,5\n4,12,3 EUR\n", encoding="utf-8")
+    out = tmp_path / "scores.csv"
+    result = run(rules, leads, "-o", out)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    errors = [(e["row"], e["column"], e["problem"]) for e in read_csv(tmp_path / "scores.errors.csv")]
+    assert errors == [("2", "n", "is too large a number (more than 28 digits)"),
+                      ("2", "m", "is too large a number (more than 28 digits)"),
+                      ("4", "n", "is too large a number (more than 28 digits)")]
+    rows = read_csv(out)
+    assert [r["id"] for r in rows] == ["1", "2", "3", "4"]
+    # 28 digits are read; the derived score has more digits than exact arithmetic keeps, and
+    # is still written to the cent rather than failing.
+    assert rows[1]["s"] == "9" * 28
+    assert rows[1]["u"].endswith(".00") and len(rows[1]["u"].split(".")[0]) == 35
+    assert (rows[3]["s"], rows[3]["u"]) == ("12", "12000006.00")
+
+
+def test_a_score_too_large_for_parquet_is_a_clear_error(tmp_path):
+    pytest.importorskip("pyarrow")
+    rules = tmp_path / "huge.leadrules"
+    rules.write_text(HUGE, encoding="utf-8")
+    leads = tmp_path / "leads.csv"
+    leads.write_text("id,n\n1,5\n2,9999999999999999999999999999\n", encoding="utf-8")
+    out = tmp_path / "scores.parquet"
+    result = run(rules, leads, "-o", out)
+    assert result.exit_code == 1
+    assert "for lead 2 of the output" in result.stderr
+    assert "too large for a Parquet file" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.leadrules", "leads.csv"]

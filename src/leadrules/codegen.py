@@ -572,7 +572,8 @@ _RESERVED = {
     "bucket", "wanted", "points", "count", "units", "factor", "latest", "held", "decayed",
     "points_counted", "group_total", "route_row", "result", "rules", "groups", "sums",
     "criteria", "rows", "ladder", "barred", "stage", "route", "disqualified", "cut", "value",
-    "datetime", "re", "Decimal", "ROUND_HALF_UP", "ZoneInfo", "floor", "bisect_left",
+    "datetime", "re", "Decimal", "ROUND_HALF_UP", "Context", "InvalidOperation", "ZoneInfo",
+    "floor", "bisect_left",
     "ZONE", "RULESET_FINGERPRINT", "SOURCE", "TIMEZONE", "SCHEMA", "ENUMS", "COLUMNS",
     "EVENTS", "OUTPUTS", "RULES", "GROUPS", "PATTERNS", "CALENDAR_HOURS", "CALENDAR_HOLIDAYS",
     "evaluate", "_evaluate_explained", "__debug__",
@@ -1871,7 +1872,8 @@ class Generator:
         if self.patterns:
             plain.append("import re")
         froms = []
-        dec = [n for n in ("ROUND_HALF_UP", "Decimal") if self.uses(everything, n)]
+        dec = [n for n in ("ROUND_HALF_UP", "Context", "Decimal", "InvalidOperation")
+               if self.uses(everything, n)]
         if dec:
             froms.append(f"from decimal import {', '.join(dec)}")
         if self.uses(everything, "floor"):
@@ -2202,7 +2204,13 @@ def _h_round(g: Generator) -> str:
     return (
         "def _round(value):\n"
         '    """Two decimal places, half away from zero."""\n'
-        "    return Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)\n"
+        "    try:\n"
+        "        return Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)\n"
+        "    except InvalidOperation:\n"
+        "        # More digits than the 28 of the default context: as many as the value needs.\n"
+        "        value = Decimal(value)\n"
+        "        digits = Context(prec=value.adjusted() + 3)\n"
+        "        return value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP, context=digits)\n"
     )
 
 

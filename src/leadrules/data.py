@@ -129,7 +129,8 @@ def parse_decimal(text: str, decimal_comma: bool = False) -> Decimal:
     else:
         if value.is_finite():
             # 1e3 is the number 1000, written as such.
-            return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
+            return (_bounded(value).quantize(Decimal(1)) if value.as_tuple().exponent > 0
+                    else _bounded(value))
         raise ValueProblem("is not a number")
     if not _NUMBER_SHAPE.fullmatch(s):
         raise ValueProblem("is not a number")
@@ -165,7 +166,20 @@ def parse_decimal(text: str, decimal_comma: bool = False) -> Decimal:
     digits = "".join(groups)
     if not digits.isdigit():
         raise ValueProblem("is not a number")
-    return Decimal(f"{sign}{digits}.{fraction}" if fraction else f"{sign}{digits}")
+    return _bounded(Decimal(f"{sign}{digits}.{fraction}" if fraction else f"{sign}{digits}"))
+
+
+# Exact decimal arithmetic keeps 28 digits: a larger value (10^28 employees, 1e400 euros) is
+# certainly a mistake in the export, and scores computed from it could not be exact.
+_LARGEST = 10 ** 28
+TOO_LARGE = "is too large a number (more than 28 digits)"
+
+
+def _bounded(value: Any) -> Any:
+    """`value` (int, Decimal or float), unless it is too large to be counted exactly."""
+    if -_LARGEST < value < _LARGEST:
+        return value
+    raise ValueProblem(TOO_LARGE)
 
 
 def _integral(value: Decimal) -> int | Decimal:
@@ -177,23 +191,25 @@ def parse_int(raw: Any, decimal_comma: bool = False) -> int:
     if isinstance(raw, bool):
         raise ValueProblem("is not a whole number")
     if isinstance(raw, int):
-        return raw
+        return _bounded(raw)
     if isinstance(raw, float):
         if raw != raw or raw in (float("inf"), float("-inf")):
             raise ValueProblem("is not a whole number")
         if raw.is_integer():
-            return int(raw)
+            return int(_bounded(raw))
         raise ValueProblem("is not a whole number")
     if isinstance(raw, Decimal):
-        value = raw
+        value = _bounded(raw) if raw.is_finite() else raw
     elif isinstance(raw, str):
         try:
-            return int(raw)
+            return _bounded(int(raw))
         except ValueError:
             pass
         try:
             value = parse_decimal(raw, decimal_comma)
-        except ValueProblem:
+        except ValueProblem as exc:
+            if str(exc) == TOO_LARGE:
+                raise
             raise ValueProblem("is not a whole number") from None
     else:
         raise ValueProblem("is not a whole number")
@@ -207,19 +223,19 @@ def parse_number(raw: Any, decimal_comma: bool = False) -> int | Decimal:
     if isinstance(raw, bool):
         raise ValueProblem("is not a number")
     if isinstance(raw, int):
-        return raw
+        return _bounded(raw)
     if isinstance(raw, float):
         if raw != raw or raw in (float("inf"), float("-inf")):
             raise ValueProblem("is not a number")
         # repr gives the shortest text that reads back as the same float: 0.1, not 0.1000…
-        return _integral(Decimal(repr(raw)))
+        return _integral(Decimal(repr(_bounded(raw))))
     if isinstance(raw, Decimal):
         if not raw.is_finite():
             raise ValueProblem("is not a number")
-        return _integral(raw)
+        return _integral(_bounded(raw))
     if isinstance(raw, str):
         try:
-            return int(raw)
+            return _bounded(int(raw))
         except ValueError:
             return _integral(parse_decimal(raw, decimal_comma))
     raise ValueProblem("is not a number")
@@ -243,7 +259,9 @@ def parse_money(raw: Any, currency: str | None = None, decimal_comma: bool = Fal
                 s = s[: m.start()] + s[m.end():]
         try:
             value = parse_decimal(s, decimal_comma)
-        except ValueProblem:
+        except ValueProblem as exc:
+            if str(exc) == TOO_LARGE:
+                raise
             what = f" in {currency}" if currency else ""
             raise ValueProblem(f"is not an amount of money{what}") from None
         if found is not None and currency is not None and found != currency:
@@ -251,7 +269,9 @@ def parse_money(raw: Any, currency: str | None = None, decimal_comma: bool = Fal
         return value
     try:
         value = parse_number(raw, decimal_comma)
-    except ValueProblem:
+    except ValueProblem as exc:
+        if str(exc) == TOO_LARGE:
+            raise
         raise ValueProblem("is not an amount of money") from None
     return Decimal(value)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from leadrules import ast, unparse
 from leadrules.codegen import DISQUALIFIED, Plan
-from leadrules.words import amount, rule_label, signed
+from leadrules.words import amount, cents, rule_label, signed
 
 __all__ = [
     "CriterionResult", "GradeResult", "GroupResult", "LeadResult", "QualificationResult",
@@ -19,7 +19,6 @@ __all__ = [
     "reasons", "rule_label", "signed",
 ]
 
-_CENT = Decimal("0.01")
 
 
 class _Model(BaseModel):
@@ -75,7 +74,7 @@ class ScoreResult(_Model):
     @property
     def capped(self) -> bool:
         return self.total is not None and self.value is not None and \
-            _cents(self.total) != self.value
+            cents(self.total) != self.value
 
 
 class GradeResult(_Model):
@@ -194,10 +193,6 @@ def _new(cls: type[BaseModel], **values) -> Any:
     return _make(cls, data, values.keys())
 
 
-def _cents(value) -> Decimal:
-    return Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
-
-
 # Decimal values are immutable: the points most rules give are shared, not made per lead.
 _SMALL = {i: Decimal(i) for i in range(-1000, 1001)}
 
@@ -267,7 +262,7 @@ def build(plan: Plan, raw: dict) -> LeadResult:
             formula = plan.cache[("formula", name)] = unparse.expr(node.expr)
         scores[name] = _new(
             ScoreResult, name=name, label=node.label, source=_src(node), derived=derived, formula=formula,
-            value=_cents(value) if value is not None else None,
+            value=cents(value) if value is not None else None,
             total=_dec(total) if total is not None else None,
             rules=rules_by_score.get(name, []), groups=groups_by_score.get(name, []))
 

@@ -6,7 +6,7 @@ pydantic.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 from leadrules import ast, unparse
 
@@ -21,12 +21,26 @@ def amount(value: Decimal | None) -> str:
     return format(value.normalize(), "f")
 
 
+def cents(value: Decimal | int) -> Decimal:
+    """`value` rounded to 2 decimal places, half away from zero, however many digits it has
+    (the default context keeps 28, and a rule may multiply a large value further)."""
+    value = Decimal(value)
+    try:
+        return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return value.quantize(_CENT, rounding=ROUND_HALF_UP,
+                              context=Context(prec=value.adjusted() + 3))
+
+
+_CENT = Decimal("0.01")
+
+
 def signed(value: Decimal) -> str:
     """`+5`, `-12`, `+17.68`: the points a rule gave, to the cent as scores are (a decayed
     event gives 17.6776695…, which nobody reads)."""
     points = Decimal(value)
     if points.as_tuple().exponent < -2:
-        points = points.quantize(Decimal("0.01"), ROUND_HALF_UP)
+        points = cents(points)
     text = amount(points)
     return text if text.startswith("-") else "+" + text
 

@@ -19,8 +19,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from leadrules.data import DataError, require_pyarrow
+from leadrules.data import DataError, group_digits, require_pyarrow
 from leadrules.files import file_mode
+from leadrules.words import cents
 
 # Column kinds, for formats that carry types (Parquet).
 TEXT = "text"
@@ -211,7 +212,7 @@ class ParquetWriter(Writer):
         for values, kind, value in zip(self.pending, self.kinds, row, strict=True):
             if value is not None:
                 if kind == DECIMAL:
-                    value = Decimal(value).quantize(Decimal("0.01"))
+                    value = cents(value)
                 elif kind == JSON:
                     value = json.dumps(plain(value), ensure_ascii=False)
                 elif kind == LINES:
@@ -225,13 +226,31 @@ class ParquetWriter(Writer):
 
     def _flush(self):
         if self.pending and self.pending[0]:
-            arrays = [self.pa.array(values, type=field.type)
-                      for values, field in zip(self.pending, self.schema, strict=True)]
+            arrays = []
+            for values, field in zip(self.pending, self.schema, strict=True):
+                try:
+                    arrays.append(self.pa.array(values, type=field.type))
+                except (OverflowError, self.pa.ArrowInvalid):
+                    raise DataError(self._too_large(field, values)) from None
             self.writer.write_batch(self.pa.record_batch(arrays, schema=self.schema))
             self.pending = [[] for _ in self.columns]
 
+    def _too_large(self, field, values) -> str:
+        """The message for a column with a value Parquet's column type cannot hold."""
+        # int64 or 22 digits before the point, as the schema above declares them.
+        limit = 2 ** 63 if field.type == self.pa.int64() else Decimal("1e22")
+        first = self.rows - len(values)
+        row, value = next(((first + i + 1, v) for i, v in enumerate(values)
+                           if v is not None and not -limit < v < limit), (first + 1, None))
+        return (f"the value of '{field.name}' for lead {group_digits(row)} of the output "
+                f"({cell(value)}) is too large for a Parquet file: look at the data of that "
+                f"lead, or write CSV or JSON Lines (-o scores.csv)")
     def commit(self):
-        self._flush()
+        try:
+            self._flush()
+        except BaseException:
+            self.abort()
+            raise
         self.writer.close()
         super().commit()
 

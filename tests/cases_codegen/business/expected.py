@@ -9,7 +9,7 @@ otherwise Decimal rounded to 2 places, half away from zero. Unknown values are N
 
 import datetime
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 RULESET_FINGERPRINT = 'sha256:120395411aaf68eaf20212d3c83550283ac24b59738e95d527a3f17fc2e252e6'
@@ -176,7 +176,13 @@ def _working_days_age(at, now):
 
 def _round(value):
     """Two decimal places, half away from zero."""
-    return Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)
+    try:
+        return Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        # More digits than the 28 of the default context: as many as the value needs.
+        value = Decimal(value)
+        digits = Context(prec=value.adjusted() + 3)
+        return value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP, context=digits)
 
 
 def evaluate(lead, events=(), as_of=None, explain=False, cuts=None):

@@ -9,7 +9,7 @@ otherwise Decimal rounded to 2 places, half away from zero. Unknown values are N
 
 import datetime
 from bisect import bisect_left
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from math import floor
 from zoneinfo import ZoneInfo
 
@@ -130,7 +130,13 @@ def _instant(value):
 
 def _round(value):
     """Two decimal places, half away from zero."""
-    return Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)
+    try:
+        return Decimal(value).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        # More digits than the 28 of the default context: as many as the value needs.
+        value = Decimal(value)
+        digits = Context(prec=value.adjusted() + 3)
+        return value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP, context=digits)
 
 
 def _domain(email):
