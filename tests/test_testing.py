@@ -263,3 +263,49 @@ def test_why_not_a_quantile_grade_says_it_depends_on_the_others(tmp_path: Path) 
     assert result.exit_code == 0
     assert "Fréquence is not set (count(purchase within 365 days) is 0): it is cut into " \
            "quintiles of the scored leads" in result.output
+
+
+def test_explain_names_a_grade_row_that_does_not_exist(tmp_path: Path) -> None:
+    result = run("explain", REFERENCE, lead_file(tmp_path), "--why-not", "fit_grade.E")
+    assert result.exit_code == 2
+    assert "fit_grade has no row 'E' (its rows are A, B, C, D)" in result.output
+    assert "Adéquation au profil" not in result.output  # no breakdown nobody asked for
+
+
+def test_explain_events_problems_say_where_once(tmp_path: Path) -> None:
+    events = [{"type": "demo_request", "at": "soon"}, 5, {"at": "2027-01-01"},
+              {"type": "nope", "at": "2027-01-01"}]
+    path = lead_file(tmp_path, {"email": "x@y.fr", "events": events})
+    result = run("explain", REFERENCE, path, "--as-of", "2027-03-01")
+    assert result.exit_code == 1
+    warnings = [line.replace(path, "lead.json") for line in result.output.splitlines()
+                if line.startswith("warning:")]
+    assert warnings == [
+        "warning: lead.json: events[0].at: soon is not a date and time; the event was left out",
+        'warning: lead.json: events[1]: 5 is not an event ({"type": …, "at": …})',
+        "warning: lead.json: events[2].type: is empty: the event has no type, it was left out",
+        "warning: lead.json: events: the rules declare no event 'nope' (1 left out)",
+    ]
+    flat = lead_file(tmp_path, {"email": "x@y.fr", "events": "demo"})
+    result = run("explain", REFERENCE, flat, "--as-of", "2027-03-01")
+    assert f"warning: {flat}: events: demo is not a list of events" in result.output
+
+
+def test_explain_a_lead_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "lead.json"
+    path.write_bytes('{"email": "é"}'.encode("latin-1"))
+    result = run("explain", REFERENCE, str(path))
+    assert result.exit_code == 1
+    assert "error: the lead file" in result.output and "is not UTF-8 text (byte 12" in result.output
+    assert "codec" not in result.output
+    assert run("explain", REFERENCE, str(tmp_path)).exit_code == 2
+
+
+def test_explain_says_why_a_quantile_grade_is_not_set() -> None:
+    rs = check(REFERENCE)
+    from leadrules import explain
+
+    ev = explain.evaluate(from_ruleset(rs), {"email": "a@b.fr"}, [], None)
+    text = explain.breakdown(ev)
+    assert "Fréquence: none: quintiles are cut over the leads scored together" in text
+    assert "None" not in text

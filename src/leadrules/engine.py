@@ -274,13 +274,16 @@ def coerce_lead(rs: Ruleset, record: Mapping[str, Any], where: str = "lead"
 
 def coerce_events(rs: Ruleset, items: Any, where: str = "events") -> tuple[list, list[str]]:
     """Typed events from a JSON-like list of {"type": …, "at": …, properties…}."""
-    from leadrules.data import EventReader, Typing
+    from leadrules.data import EVENTS_KEY, EventReader, Typing
 
     if items is None:
         return [], []
     reader = EventReader(rs, Typing(rs), where)
     events, problems = reader.from_json(items, 1)
-    words = [f"{where}: {p.column}: {p.value} {p.message}".replace(": : ", ": ")
+    # `where` names the array (`lead.json: events`); a problem's column names the place in it
+    # (`events`, `events[2]`, `events[2].at`), so it takes the place of the array's name.
+    base = where[:-len(EVENTS_KEY)] if where.endswith(EVENTS_KEY) else f"{where}: "
+    words = [f"{base}{p.column or EVENTS_KEY}: " + (f"{p.value} " if p.value else "") + p.message
              for p in problems]
     for name, n in reader.ignored.items():
         words.append(f"{where}: the rules declare no event '{name}' ({n} left out)")

@@ -268,8 +268,15 @@ def breakdown(ev: Evaluated) -> str:
     if r.grades:
         lines.append("")
         for g in r.grades.values():
-            shown = "none" if g.value is None else g.value + (
-                f" ({g.value_label})" if g.value_label else "")
+            if g.value is not None:
+                shown = g.value + (f" ({g.value_label})" if g.value_label else "")
+            elif g.graded is None:
+                shown = "none, the value it grades is unknown"
+            else:
+                # Only a quantile grade without cut points leaves a known value ungraded.
+                shown = (f"none: {rs.grades[g.name].quantiles} are cut over the leads scored "
+                         "together (leadrules score); write the cut points in the rules "
+                         "(score --freeze-cuts) to grade a single lead")
             lines.append(f"{g.label or g.name}: {shown}")
     for q in r.qualifications.values():
         lines.append("")
@@ -412,7 +419,13 @@ def _why_not_grade(ev: Evaluated, g: ast.Grade, row_name: str) -> WhyNot:
     rows = list(g.rows)
     index = next((i for i, r in enumerate(rows) if r.name == row_name), None)
     if index is None:
-        return WhyNot(target, "grade", False, f"{g.name} has no row {row_name}.")
+        from leadrules.diagnostics import did_you_mean
+
+        hint = did_you_mean(row_name, [r.name for r in rows])
+        listed = ", ".join(r.name for r in rows)
+        return WhyNot(target, "unknown", False,
+                      f"{g.name} has no row '{row_name}' (its rows are {listed})"
+                      + (f"; {hint}" if hint else ""))
     row = rows[index]
     by = f" ({unparse.expr(g.by)} is {show(current.graded, rs)})" if g.by is not None else ""
     matched = ev.raw["explain"]["rows"].get(g.name)

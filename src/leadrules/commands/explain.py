@@ -53,8 +53,13 @@ def command(rules: str, lead_file: str, as_of: str | None, why_not: str | None,
         record = json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         fail(f"the lead file '{lead_file}' does not exist", USAGE)
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"the lead file '{lead_file}' cannot be read ({exc})")
+    except UnicodeDecodeError as exc:
+        fail(f"the lead file '{lead_file}' is not UTF-8 text (byte {exc.start + 1} cannot be "
+             "read): save it as UTF-8")
+    except IsADirectoryError:
+        fail(f"'{lead_file}' is a folder, not a lead file", USAGE)
+    except OSError as exc:
+        fail(f"the lead file '{lead_file}' cannot be read ({exc.strerror or exc})")
     except json.JSONDecodeError as exc:
         hint = ""
         if path.suffix.lower() in (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet", ".txt"):
