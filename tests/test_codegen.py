@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import json
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from click.testing import CliRunner
 from leadrules import codegen
 from leadrules.check import check
 from leadrules.cli import main
+from leadrules.data import LeadReader, Typing, open_source
 from leadrules.engine import from_ruleset
 
 HERE = Path(__file__).parent
@@ -114,6 +116,9 @@ def test_the_standalone_module_and_the_engine_agree(tmp_path: Path, monkeypatch)
 # ----------------------------------------------------------------------------- inert rule text
 
 PAYLOAD = "x\"); __import__('os').system('touch PWNED') #"
+TWO_LINES = "two\nlines \"\"\" {} __import__('os') 中文"
+
+
 def test_labels_strings_and_spellings_stay_data(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     rs = check(HERE / "cases_codegen" / "injection" / "input.leadrules")
@@ -122,23 +127,58 @@ def test_labels_strings_and_spellings_stay_data(tmp_path: Path, monkeypatch) -> 
     # Nothing but our own names is code: the payloads only live in strings and comments.
     names = {tok.string for tok in tokenize.generate_tokens(io.StringIO(source).readline)
              if tok.type == tokenize.NAME}
-    assert not names & {"__import__", "os", "system", "exec", "eval", "open", "x"}
+    assert not names & {"__import__", "os", "system", "exec", "eval", "open", "x", "lines"}
     for line in source.splitlines():
         assert "\u2028" not in line and "\r" not in line
     module = import_source(source, tmp_path, "inject_scoring")
     assert not (tmp_path / "PWNED").exists()
     labels = [r[2] for r in module.RULES]
     assert labels == ["a\nb'''c\"\"\"d {x} __import__('os')", "multi\nline ''' label",
-                      "é – 中文 ✓ \\", None, "hits"]
+                      "é – 中文 ✓ \\", None, "hits", None, None, None, "pattern", None]
     assert module.ENUMS["kind"] == {"a": (PAYLOAD,), "b": ("'''", "{0}{}"),
-                                    "c": ("ünï\u2028\r",)}
+                                    "c": ("ünï\u2028\r",), "d": (TWO_LINES,)}
     assert module.COLUMNS["kind"] == 'K"ind'
     run = module.evaluate
-    assert run({"name": PAYLOAD[1:]})["s"] == 0
+    assert run({"name": PAYLOAD[2:]})["s"] == 0
     assert run({"name": PAYLOAD})["s"] == 1
     assert run({"kind": "a"})["s"] == 2 and run({"kind": "b"})["s"] == 4
     assert run({"name": "…'''{}\"…"})["s"] == 8
     assert run({}, [{"type": "hit", "at": datetime(2027, 1, 1)}], datetime(2027, 1, 2))["s"] == 16
+    # Strings of a list, of a comparison and of an enum spelling, with a line break, quotes,
+    # braces, Python code and Unicode: compared as they are, never run.
+    for listed in ("a\nb", PAYLOAD[1:], "{}{0}", "中文 ✓"):
+        assert run({"name": listed})["s"] == 32
+    assert run({"name": "a\\nb"})["s"] == 0
+    assert run({"name": "two\nlines ''' {} ✓ \"\\"})["s"] == 64
+    assert run({"kind": "d"})["s"] == 128
+    assert run({"name": "'''{}\"7"})["s"] == 8 + 256
+    assert run({"note": "N/A\"); __import__('os') #"})["s"] == 512
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_spellings_with_code_in_them_are_read_as_data(tmp_path: Path) -> None:
+    """The export side of the same file: a cell spelled like an enum member or a `missing`
+    spelling, with quotes, a line break and Python code, is read as that value."""
+    rs = check(HERE / "cases_codegen" / "injection" / "input.leadrules")
+    leads = tmp_path / "leads.jsonl"
+    rows = [{"name": "n1", 'K"ind': TWO_LINES, "note": "{}\n'''"},
+            {"name": "n2", 'K"ind': PAYLOAD, "note": "N/A\"); __import__('os') #"},
+            {"name": "n3", 'K"ind': "__import__('os')", "note": "kept"}]
+    leads.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
+                     encoding="utf-8")
+    source = open_source(leads)
+    try:
+        read = [(lead, [p.message for p in problems])
+                for _, lead, problems in LeadReader(rs, source, Typing(rs))]
+    finally:
+        source.close()
+    assert [lead["kind"] for lead, _ in read] == ["d", "a", None]
+    assert [lead["note"] for lead, _ in read] == [None, None, "kept"]
+    assert read[0][1] == [] and read[1][1] == []
+    assert read[2][1] and "is not one of the values of kind" in read[2][1][0]
+    engine = from_ruleset(rs)
+    assert [engine.evaluate_raw(lead, (), datetime(2027, 1, 1))["s"] for lead, _ in read] == [
+        128, 2, 512]
     assert not (tmp_path / "PWNED").exists()
 
 
