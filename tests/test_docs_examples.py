@@ -8,6 +8,8 @@ holds conditions, one per line.
 
 from __future__ import annotations
 
+import csv
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,3 +183,57 @@ def test_the_conditions_of_the_page_check_against_the_agreement(tmp_path):
     rs = check(tmp_path / "language-conditions.leadrules", agreement.text)
     assert agreement.errors(rs) == []
     assert len([s for s in rs.segments if s.startswith("doc_condition_")]) >= 12
+
+
+WORKED_LEAD = {"email": "anne@acme.fr", "company_size": 200, "industry": "saas", "country": "FR",
+               "role": "decision_maker", "status": "new", "created_at": "2027-01-10T08:00"}
+WORKED_EVENTS = [{"type": "demo_request", "at": "2027-02-28T09:00"},
+                 {"type": "webinar_attended", "at": "2027-01-20T14:00"}]
+
+
+def test_the_worked_example_through_test_explain_and_score(tmp_path):
+    """Section 12 of the reference design, as a user runs it: fit 50, engagement 42.5, warm,
+    MQL, from `leadrules test`, `leadrules explain` and `leadrules score` alike."""
+    from click.testing import CliRunner
+
+    from leadrules.cli import main
+
+    def run(*args):
+        return CliRunner().invoke(main, [str(a) for a in args])
+
+    rules = tmp_path / "agreement.leadrules"
+    rules.write_text(running_agreement().text, encoding="utf-8")
+    tested = run("test", rules)
+    assert tested.exit_code == 0, tested.output
+    assert "Décideur SaaS très engagé  ok" in tested.output
+
+    lead = tmp_path / "lead.json"
+    lead.write_text(json.dumps({**WORKED_LEAD, "events": WORKED_EVENTS}), encoding="utf-8")
+    text = run("explain", rules, lead, "--as-of", "2027-03-01T10:00")
+    assert text.exit_code == 0, text.output
+    for line in ("Adéquation au profil: 50", "Engagement: 42.5", "Température: warm (Tiède)",
+                 "Stage: Lead qualifié marketing (MQL)", "+20  Décideur",
+                 "+2.5  Participation à un webinaire (1 event; +5 before decay",
+                 "BANT: unknown (2 of 4 criteria, needs 3)"):
+        assert line in text.output
+    data = json.loads(run("explain", rules, lead, "--as-of", "2027-03-01T10:00",
+                          "--format", "json").output)["result"]
+    assert (data["scores"]["fit"]["value"], data["scores"]["engagement"]["value"]) == (
+        "50.00", "42.50")
+    assert (data["grades"]["temperature"]["value"], data["stage"]) == ("warm", "mql")
+
+    leads = tmp_path / "leads.csv"
+    leads.write_text("Record ID,Email,Number of Employees,Industry,Country/Region,role,status,"
+                     "Create Date\n1,anne@acme.fr,200,Software,FR,decision_maker,new,"
+                     "2027-01-10T08:00\n", encoding="utf-8")
+    events = tmp_path / "events.csv"
+    events.write_text("Record ID,type,at\n" + "".join(
+        f"1,{e['type']},{e['at']}\n" for e in WORKED_EVENTS), encoding="utf-8")
+    out = tmp_path / "scores.csv"
+    scored = run("score", rules, leads, "--events", events, "--as-of", "2027-03-01T10:00",
+                 "-o", out)
+    assert scored.exit_code == 0, scored.output
+    with open(out, encoding="utf-8", newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert (row["fit"], row["engagement"], row["temperature"], row["stage"]) == (
+        "50", "42.50", "warm", "mql")
