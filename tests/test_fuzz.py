@@ -1,6 +1,6 @@
 """Fuzzing the checker: thousands of mutations of the reference file (truncated, shuffled, random
 bytes, deep nesting, huge numbers, a 10 MB line) must all end in diagnostics from `check()`,
-never in an exception or a hang."""
+never in an exception or a hang; `fmt` gets the same mutants."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from leadrules.check import check
 from leadrules.codes import CODES
 from leadrules.diagnostics import Diagnostic
+from leadrules.fmt import FormatError, format_source
 from leadrules.syntax import chunks
 
 REFERENCE = (Path(__file__).parent / "fixtures" / "reference.leadrules").read_text("utf-8")
@@ -216,3 +217,67 @@ def test_random_text_from_the_reference_alphabet(text: str) -> None:
 @given(st.lists(st.sampled_from(TOKENS + ["\n", "\n", "{", "}", "(", ")"]), max_size=80))
 def test_random_token_sequences(tokens: list[str]) -> None:
     assert_diagnoses(" ".join(tokens))
+
+
+# ----------------------------------------------------------------------------- fmt on mutants
+
+FORMATTED_MUTANTS_PER_KIND = 100
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.__name__)
+def test_fmt_on_mutants_formats_idempotently_or_names_the_syntax_errors(mutation) -> None:
+    """The same mutants through `leadrules fmt`: a file that parses gets a layout that is its
+    own layout (fmt verifies that it means the same); one that does not gets its syntax errors,
+    never an exception, and never fmt's own 'would not mean the same' refusal."""
+    rng = random.Random(f"leadrules-fmt-{mutation.__name__}")
+    formatted = 0
+    for _ in range(FORMATTED_MUTANTS_PER_KIND):
+        text = mutation(rng)
+        try:
+            with deadline(SECONDS_PER_CHECK):
+                out = format_source(text, "fuzz.leadrules")
+        except FormatError as exc:
+            assert exc.diagnostics, str(exc)
+            assert all(d.code in CODES for d in exc.diagnostics)
+            continue
+        formatted += 1
+        assert format_source(out, "fuzz.leadrules") == out
+    assert formatted  # every kind of mutation leaves some files that still parse
+
+
+# ----------------------------------------------------------------------------- the command line
+
+
+def test_every_output_format_of_check_survives_mutants(tmp_path) -> None:
+    """Mutants with odd characters and bytes, as files, through `leadrules check` in each
+    format: exit code 1, output that its format's readers accept, never a traceback."""
+    import json
+    import xml.etree.ElementTree as ElementTree
+
+    from click.testing import CliRunner
+
+    from leadrules.cli import main
+
+    rng = random.Random("leadrules-cli")
+    for i in range(40):
+        (tmp_path / f"chars{i}.leadrules").write_text(random_characters(rng), encoding="utf-8")
+        data = bytearray(REFERENCE.encode("utf-8"))
+        for _ in range(rng.randint(1, 10)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        (tmp_path / f"bytes{i}.leadrules").write_bytes(bytes(data))
+    for fmt in ("text", "json", "github", "sarif", "junit"):
+        result = CliRunner().invoke(main, ["check", str(tmp_path), "--format", fmt, "--no-tests"])
+        assert result.exception is None or isinstance(result.exception, SystemExit), \
+            result.exception
+        assert result.exit_code == 1, result.output[-2000:]
+        out = result.stdout
+        assert "Traceback" not in result.output
+        if fmt in ("json", "sarif"):
+            json.loads(out)
+        elif fmt == "junit":
+            ElementTree.fromstring(out.encode("utf-8"))
+        elif fmt == "github":
+            assert all(line.startswith(("::error ", "::warning ", "::notice "))
+                       for line in out.splitlines())
+        else:
+            assert "error[LR" in out
