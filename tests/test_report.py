@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import statistics
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -599,7 +600,7 @@ def test_cli_html_is_standalone_and_escaped(files, tmp_path):
     assert page.count("<svg") >= 4  # funnel, pacing, time to first touch, conversion by grade
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in page and "<script" not in page
-    assert "73.0 %" in page
+    assert "73.0%" in page
     assert "L090" in page and "ghost-0" in page
     assert not list(tmp_path.glob(".*.tmp"))
 
@@ -630,8 +631,8 @@ def test_cli_markdown(files):
     result = run(files, "--format", "md")
     assert result.exit_code == 0, result.output
     assert "## Sales follow-up" in result.stdout
-    assert "| first touch within 4 business hours of mql | 100 | 73 | 17 | 10 | 2 | 73.0 % |" \
-        in result.stdout
+    assert "| First touch within 4\u00a0business hours of entering MQL | 100 | 73 | 17 | 10 | " \
+        "2 | 73.0% |" in result.stdout
 
 
 def test_cli_bad_inputs_exit_without_traceback(files, tmp_path):
@@ -667,6 +668,143 @@ def test_labels_from_rules_are_escaped(files, tmp_path):
     assert result.exit_code == 0, result.output
     assert "<script>" not in result.stdout
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in result.stdout
+
+
+# ============================================================================ languages
+
+NN, NB = "\u202f", "\u00a0"  # narrow and ordinary no-break spaces
+PACKAGE = Path(__file__).parents[1] / "src" / "leadrules"
+
+
+def french_rules(files, tmp_path) -> Path:
+    rules = tmp_path / "revue.leadrules"
+    rules.write_text(RULES.replace("    currency EUR", "    locale fr\n    currency EUR")
+                     .replace('"Temperature"', '"Température"')
+                     .replace('hot  "Hot"', 'hot  "Chaud"').replace('warm "Warm"', 'warm "Tiède"')
+                     .replace('cold "Cold"', 'cold "Froid"'), encoding="utf-8")
+    return rules
+
+
+def run_rules(files, rules, *args):
+    return CliRunner().invoke(main, [
+        "report", str(rules), "--leads", str(files["leads"]), "--activities",
+        str(files["activities"]), "--from", FROM, "--to", TO, "--as-of", AS_OF,
+        *map(str, args)])
+
+
+def test_report_speaks_the_agreements_language(files, tmp_path):
+    rules = french_rules(files, tmp_path)
+    result = run_rules(files, rules, "--outcome", "Won", "--format", "md")
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    # Words from the report's French messages, typeset the French way.
+    assert "## Suivi commercial" in text
+    assert f"- **Premier contact sous 4{NB}heures ouvrées**{NN}: 73,0{NB}%" in text
+    assert (f"| Premier contact dans un délai de 4{NB}heures ouvrées après l’entrée au stade "
+            f"MQL | 100 | 73 | 17 | 10 | 2 | 73,0{NB}% |") in text
+    # The condition of a promise in the agreement's own French words.
+    assert "lorsque la note Température est Chaud" in text
+    assert f"du 1ᵉʳ{NB}mars{NB}2027 au 31{NB}décembre{NB}2027" in text
+    assert f"Engagement{NN}: au moins 50{NB}leads au stade MQL par mois." in text
+    assert f"Activités{NN}: horodatage illisible (2)" in text
+    assert "aucun lead n’a cette clé dans le fichier des leads" in text
+    assert f"Leads jamais contactés{NN}: 10" in text
+    # Amounts and dates as a French reader writes them.
+    assert f"9{NN}032{NB}€" in text and f"170,42{NB}€" in text
+    assert "24/03/2027 10:00" in text
+    assert "Delivered" not in text and "First touch" not in text
+    html = run_rules(files, rules, "--outcome", "Won")
+    assert html.exit_code == 0 and '<html lang="fr">' in html.stdout
+    # --lang chooses the other language.
+    english = run_rules(files, rules, "--lang", "en", "--format", "md")
+    assert english.exit_code == 0, english.output
+    assert "## Sales follow-up" in english.stdout and "## Suivi commercial" not in english.stdout
+    assert "€9,032" in english.stdout
+
+
+def test_english_report_reads_as_english(files):
+    text = run(files, "--outcome", "Won", "--format", "md").stdout
+    assert "- **MQL stage: delivered / plan to date**: 102 / 1,807" in text
+    assert "**Leads never touched: 10**" in text
+    assert "(s)" not in text  # plurals are chosen, not hedged
+    assert f"Commitment: at least 50{NB}leads at the MQL stage per month." in text
+    assert "the calendar office" not in text  # the hours in words, not the calendar's name
+    assert f"Monday to Friday, from 9:00{NN}AM to 6:00{NN}PM" in text
+
+
+def _report_keys_used() -> set[str]:
+    text = (PACKAGE / "report" / "view.py").read_text(encoding="utf-8")
+    used = set(re.findall(r'\bw\(\s*"([a-z_]+(?:\.[a-z_]+)+)"', text))
+    used |= set(re.findall(r'self\.w\(\s*"([a-z_]+(?:\.[a-z_]+)+)"', text))
+    used |= set(re.findall(r'self\(\s*"([a-z_]+(?:\.[a-z_]+)+)"', text))
+    return used
+
+
+def _report_families() -> set[str]:
+    """Keys built from a name at run time: every value the code can ask for."""
+    from leadrules import sla
+    from leadrules.report.view import DETAIL_KEYS, REASON_KEYS
+
+    keys = {f"period.{p}" for p in sla.PERIODS_PER_YEAR}
+    keys |= {f"data.reason.{k}" for k in REASON_KEYS.values()}
+    keys |= {f"data.detail.{k}" for k in DETAIL_KEYS.values()}
+    keys |= {f"volume.pace.{k}" for k in ("stage", "so_far", "expected", "heading", "plan", "pace")}
+    keys |= {f"conversion.{k}" for k in ("step", "entered", "converted", "actual", "assumed",
+                                         "difference")}
+    keys |= {f"follow_up.{k}" for k in (
+        "promise", "due", "in_time", "late", "never", "pending", "kept", "median", "p90", "met",
+        "missed", "no_decision", "lead", "entered", "was_due", "waiting", "stage", "since",
+        "days")}
+    keys |= {f"outcome.{k}" for k in ("band", "leads", "converted", "rate", "lift_header",
+                                      "score", "auc", "reading")}
+    keys |= {f"outcome.auc_{k}" for k in ("none", "very_well", "well", "somewhat", "barely",
+                                          "chance")}
+    keys |= {f"data.{k}" for k in ("row", "lead", "type", "timestamp", "why", "column", "value",
+                                   "problem", "lead_values", "repeated_keys", "outcome_values")}
+    return keys
+
+
+def test_report_messages_exist_in_both_languages():
+    from leadrules.render.messages import LANGUAGES, load
+
+    fr, en = set(load("fr", "leadrules.report")), set(load("en", "leadrules.report"))
+    assert sorted(fr - en) == [], "in report/messages/fr.yaml but missing from en.yaml"
+    assert sorted(en - fr) == [], "in report/messages/en.yaml but missing from fr.yaml"
+    used = _report_keys_used() | _report_families()
+    assert len(used) > 100
+    for lang in LANGUAGES:
+        known = set(load(lang, "leadrules.report"))
+        assert sorted(k for k in used if k not in known) == [], f"missing from {lang}.yaml"
+
+
+def test_plurals_follow_the_count(files):
+    from leadrules.report.view import Words
+
+    en, fr = Words("en", None), Words("fr", None)
+    assert en("volume.disqualified", count=1, n="1").startswith("1 lead of the period is")
+    assert en("volume.disqualified", count=3, n="3").startswith("3 leads of the period are")
+    assert fr("volume.disqualified", count=1, n="1").startswith("1 lead de la période est")
+    assert fr("volume.disqualified", count=3, n="3").startswith("3 leads de la période sont")
+    assert en("channels.intro", count=1, field="x", months="1").endswith(
+        "over 1 month of the period to date.")
+    assert en.money(Decimal("466.666"), "EUR", 2) == "€466.67"
+    assert fr.money(Decimal("6066.666"), "EUR", 0) == f"6{NN}067{NB}€"
+    assert fr.pct(Decimal("0.733"), 1) == f"73,3{NB}%" and en.pct(Decimal("0.4")) == "40%"
+    assert fr.hours(timedelta(hours=3, minutes=5)) == f"3{NB}h{NB}05"
+    assert en.hours(timedelta(hours=1234)) == f"1,234{NB}h{NB}00{NB}min"
+
+
+def test_chart_labels_are_never_cut(files, tmp_path):
+    rules = tmp_path / "long.leadrules"
+    rules.write_text(RULES.replace('warm "Warm"', 'warm "Lead qualifié marketing tiède"'),
+                     encoding="utf-8")
+    result = run_rules(files, rules, "--outcome", "Won")
+    assert result.exit_code == 0, result.output
+    svg = result.stdout
+    # The label wraps between words under its bar: every word is there, none is cut.
+    for word in ("Lead", "qualifié", "marketing", "tiède"):
+        assert re.search(rf"<tspan[^>]*>[^<]*\b{word}\b", svg), word
+    assert "Lead qualifié ma<" not in svg
 
 
 # ============================================================================ deadline bounds

@@ -52,6 +52,9 @@ def _day(value: str | None, option: str) -> date | None:
               help="Where to write the report (default: standard output).")
 @click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]),
               help="Report format (default: from the suffix of -o, else html).")
+@click.option("--lang", type=click.Choice(["fr", "en"]),
+              help="Language of the HTML and Markdown report (default: the agreement's "
+                   "locale, else English).")
 @click.option("--leads-out", type=click.Path(dir_okay=False),
               help="Also write one CSV row per lead: stage, grades, scores, stage dates, first "
                    "touch, attempts, outcome.")
@@ -62,7 +65,7 @@ def _day(value: str | None, option: str) -> date | None:
 def command(rules: str, leads: str, activities: str, start: str | None, end: str | None,
             as_of: str | None, outcome: str | None, revenue: str | None,
             activity_lead: str | None, activity_type: str | None, activity_at: str | None,
-            output: str | None, fmt: str | None, leads_out: str | None,
+            output: str | None, fmt: str | None, lang: str | None, leads_out: str | None,
             problems_out: str | None, encoding: str) -> None:
     """Measure the agreement on real data: leads and MQLs delivered against the plan, conversion
     against the assumed rates, channels, sales follow-up in business time and, with --outcome,
@@ -109,7 +112,7 @@ def command(rules: str, leads: str, activities: str, start: str | None, end: str
         activity_type=activity_type, activity_at=activity_at, encoding=encoding)
     try:
         report = compute.build(rs, options)
-        text = out.render(report, chosen)
+        text = out.render(report, chosen, lang)
         extra = []
         if leads_out:
             extra.append((leads_out, out.leads_csv(report)))

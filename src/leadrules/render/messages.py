@@ -25,9 +25,10 @@ class MessageError(LookupError):
 
 
 @cache
-def load(lang: str) -> dict[str, object]:
-    """The flattened messages of one language: "section.key" -> str or choice mapping."""
-    text = files("leadrules.render").joinpath("messages").joinpath(f"{lang}.yaml").read_text("utf-8")
+def load(lang: str, package: str = "leadrules.render") -> dict[str, object]:
+    """The flattened messages of one language: "section.key" -> str or choice mapping. The
+    agreement's words are in leadrules.render, the report's in leadrules.report."""
+    text = files(package).joinpath("messages").joinpath(f"{lang}.yaml").read_text("utf-8")
     return flatten(yaml.safe_load(text))
 
 
@@ -50,12 +51,12 @@ def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
 class Messages:
     """The phrases of one language, typeset (apostrophes, French spacing) as they are read."""
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, package: str = "leadrules.render") -> None:
         if lang not in LANGUAGES:
             raise MessageError(f"no messages for language '{lang}'")
         self.lang = lang
         self.typo = Typography(lang)
-        self._raw = load(lang)
+        self._raw = load(lang, package)
 
     def has(self, key: str) -> bool:
         return key in self._raw

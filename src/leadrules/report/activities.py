@@ -26,6 +26,16 @@ MALFORMED = "malformed row"
 REASONS = (MISSING_LEAD, MISSING_TYPE, UNKNOWN_LEAD, BAD_TIMESTAMP, OUT_OF_RANGE, DUPLICATE,
            MALFORMED)
 
+# Why a row is not used, in a few words (the report prints them in its own language).
+EMPTY_KEY = "the lead key cell is empty"
+EMPTY_TYPE = "the type cell is empty"
+NO_SUCH_LEAD = "no lead with this key in the leads file"
+HOW_TO_WRITE = "write it as 2027-03-26T16:00 (a time zone offset such as +02:00 is allowed)"
+TOO_EARLY = "before 1990"
+TOO_LATE = "after the report's as-of instant"
+REPEATED = "same lead, type and instant as an earlier row"
+DETAILS = (EMPTY_KEY, EMPTY_TYPE, NO_SUCH_LEAD, HOW_TO_WRITE, TOO_EARLY, TOO_LATE, REPEATED)
+
 # Nothing a CRM logs today happened before this; earlier dates are placeholders (1900-01-01).
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
@@ -170,19 +180,18 @@ def _refuse(problems: dict[str, list[Problem]], number: int, lead: str, kind: st
     at_text = at_raw if type(at_raw) is str else data.display_value(at_raw)
     if not lead:
         problems[MISSING_LEAD].append(Problem(number, MISSING_LEAD, lead, kind, at_text,
-                                              "the lead key cell is empty"))
+                                              EMPTY_KEY))
     elif not kind:
         problems[MISSING_TYPE].append(Problem(number, MISSING_TYPE, lead, kind, at_text,
-                                              "the type cell is empty"))
+                                              EMPTY_TYPE))
     elif lead not in known:
         problems[UNKNOWN_LEAD].append(Problem(number, UNKNOWN_LEAD, lead, kind, at_text,
-                                              "no lead with this key in the leads file"))
+                                              NO_SUCH_LEAD))
     elif at is None:
-        problems[BAD_TIMESTAMP].append(Problem(
-            number, BAD_TIMESTAMP, lead, kind, at_text,
-            "write it as 2027-03-26T16:00 (a time zone offset such as +02:00 is allowed)"))
+        problems[BAD_TIMESTAMP].append(Problem(number, BAD_TIMESTAMP, lead, kind, at_text,
+                                               HOW_TO_WRITE))
     else:
-        when = "before 1990" if at < EARLIEST else "after the report's as-of instant"
+        when = TOO_EARLY if at < EARLIEST else TOO_LATE
         problems[OUT_OF_RANGE].append(Problem(number, OUT_OF_RANGE, lead, kind, at_text, when))
 
 
@@ -257,7 +266,7 @@ def _fill(log: ActivityLog, source, known: set[str], typing: data.Typing,
         for at, kind, number in entries:
             if at == last_at and kind == last_kind:
                 duplicates.append(Problem(number, DUPLICATE, lead, kind, _shown(at, typing.zone),
-                                          "same lead, type and instant as an earlier row"))
+                                          REPEATED))
                 tally[kind] -= 1
                 continue
             kept.append((at, kind))

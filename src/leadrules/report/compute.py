@@ -84,6 +84,7 @@ class Report:
     outcome: metrics.Outcome | None
     facts: list[LeadFacts] = field(repr=False, default_factory=list)
     undated_leads: int = 0
+    ruleset: Ruleset | None = field(repr=False, default=None)
 
 
 def build(rs: Ruleset, options: Options, evaluate: Evaluate | None = None,
@@ -181,6 +182,7 @@ def _build(rs: Ruleset, options: Options, evaluate: Evaluate | None,
                  if options.outcome else None),
         facts=facts,
         undated_leads=sum(1 for f in facts if f.first_entry is None),
+        ruleset=rs,
     )
 
 

@@ -341,6 +341,7 @@ class TouchRule:
     counts: dict[str, int]
     median: timedelta | None
     p90: timedelta | None
+    cond: ast.Cond | None = None  # the condition itself, for a report that words it
 
     @property
     def measured(self) -> int:
@@ -409,6 +410,8 @@ class FollowUp:
     recycle: list[Recycle]
     recycle_rule: str | None
     by_key: dict[str, dict] = field(default_factory=dict)  # per-lead figures for the CSV
+    recycle_item: ast.Recycle | None = None
+    calendar_declared: bool = True
 
 
 def _kept(cal: BusinessCalendar, within: ast.Duration, start: datetime, end: datetime,
@@ -457,6 +460,8 @@ def follow_up(facts: list[LeadFacts], ladder: Ladder, window: Window, rs: Rulese
                 if kind not in stage_types and kind not in DECISION_TYPES]
 
     cal_item = sales.first(ast.SlaCalendar)
+    # The calendar measured on: the SLA's, else the file's first (as compute.py chooses).
+    calendar_name = cal_item.name if cal_item else next(iter(rs.calendars), None)
     by_key: dict[str, dict] = defaultdict(dict)
     touch_cache = {}
     spans: dict[tuple[datetime, datetime], timedelta] = {}
@@ -509,7 +514,7 @@ def follow_up(facts: list[LeadFacts], ladder: Ladder, window: Window, rs: Rulese
         first_touch_rules.append(TouchRule(
             text, rule.stage, rule.within, cond_words, leads,
             {s: counts[s] for s in (IN_TIME, LATE, OVERDUE, PENDING)},
-            median(delays), percentile(delays, 0.9)))
+            median(delays), percentile(delays, 0.9), rule.cond))
 
     attempts_rules = []
     for rule in sales.of(ast.Attempts):
@@ -584,13 +589,13 @@ def follow_up(facts: list[LeadFacts], ladder: Ladder, window: Window, rs: Rulese
     if recycle_rule is not None:
         recycle = _recycling(facts, ladder, window, recycle_rule, general, cal)
     return FollowUp(
-        calendar=cal_item.name if cal_item else "(default: Monday to Friday 09:00-18:00)",
+        calendar=calendar_name or "(default: Monday to Friday 09:00-18:00)",
         timezone=cal.timezone, touches=declared.events if declared else None,
         first_touch=first_touch_rules, attempts=attempts_rules, decisions=decisions,
         never_touched=never, recycle=recycle,
         recycle_rule=(f"recycle to {recycle_rule.target} after {_describe(recycle_rule.after)} "
                       f"without {recycle_rule.without}") if recycle_rule else None,
-        by_key=dict(by_key))
+        by_key=dict(by_key), recycle_item=recycle_rule, calendar_declared=bool(calendar_name))
 
 
 def _recycling(facts, ladder: Ladder, window: Window, rule: ast.Recycle,

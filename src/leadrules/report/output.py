@@ -57,11 +57,13 @@ def markdown(view: View) -> str:
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def render(report: Report, fmt: str) -> str:
-    """The report as `html`, `md` or `json` text."""
+def render(report: Report, fmt: str, lang: str | None = None) -> str:
+    """The report as `html`, `md` or `json` text; HTML and Markdown in `lang` (fr or en,
+    default: the agreement's locale). JSON is for programs: its keys and values are the same
+    in every language."""
     if fmt == "json":
         return to_json(report)
-    view = build_view(report)
+    view = build_view(report, lang)
     return html(view) if fmt == "html" else markdown(view)
 
 

@@ -1,24 +1,44 @@
-"""A Report -> the view-model the HTML and Markdown templates render: sections of headed
-paragraphs, tables of display strings and inline SVG charts. No template sees a Report or a
-syntax-tree node, only the strings and numbers prepared here.
+"""A Report + a language -> the view-model the HTML and Markdown templates render: sections of
+headed paragraphs, tables of display strings and inline SVG charts, every word from the report's
+message files (report/messages/<lang>.yaml) and every figure typeset by Babel for the language.
+No template sees a Report or a syntax-tree node, only the strings and numbers prepared here.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
+from babel.dates import format_date
+from babel.numbers import format_currency, format_percent
 from markupsafe import Markup
 
-from leadrules import sla
+from leadrules import ast, sla
+from leadrules.model import Ruleset
+from leadrules.render.messages import LANGUAGES, Messages
+from leadrules.render.sentences import CondNode, Phrasing, humanise
 from leadrules.report import activities as acts
 from leadrules.report import charts, metrics
 from leadrules.report.compute import Report
-from leadrules.report.numbers import hours, money, num, pct
+from leadrules.report.facts import DISQUALIFIED
 
 # Rows of each list shown in HTML and Markdown; the JSON form and --problems-out have them all.
 LIST_LIMIT = 500
+
+# Why an activity row is not used -> its message keys (data.reason.*, data.detail.*).
+REASON_KEYS = {acts.MISSING_LEAD: "missing_lead", acts.MISSING_TYPE: "missing_type",
+               acts.UNKNOWN_LEAD: "unknown_lead", acts.BAD_TIMESTAMP: "bad_timestamp",
+               acts.OUT_OF_RANGE: "out_of_range", acts.DUPLICATE: "duplicate",
+               acts.MALFORMED: "malformed"}
+DETAIL_KEYS = {acts.EMPTY_KEY: "empty_key", acts.EMPTY_TYPE: "empty_type",
+               acts.NO_SUCH_LEAD: "no_such_lead", acts.HOW_TO_WRITE: "how_to_write",
+               acts.TOO_EARLY: "too_early", acts.TOO_LATE: "too_late",
+               acts.REPEATED: "repeated"}
+# A stage label ending with its abbreviation, "Lead qualifié marketing (MQL)": the column
+# headers and the charts use the abbreviation.
+_ABBREVIATION = re.compile(r"\(([^()]{1,12})\)\s*$")
 
 
 @dataclass
@@ -27,7 +47,7 @@ class Table:
     rows: list[list[str]]
     numeric: set[int] = field(default_factory=set)  # right-aligned columns
     caption: str = ""
-    more: int = 0  # rows left out of this table (LIST_LIMIT)
+    more: str = ""  # says how many rows were left out of this table (LIST_LIMIT)
 
 
 @dataclass
@@ -42,220 +62,585 @@ class Section:
 
 @dataclass
 class View:
+    lang: str
     title: str
+    page_title: str
     subtitle: str
     facts: list[tuple[str, str]]  # the key figures at the top
     sections: list[Section]
     footer: str
+    contents: str  # the label of the table of contents
+    none: str  # what an empty table says
+    colon: str  # after a key figure's name: ":" or, in French, " :"
 
 
-def _local(report: Report, instant: datetime | None) -> str:
-    if instant is None:
-        return "–"
-    return instant.astimezone(report.window.zone).strftime("%Y-%m-%d %H:%M")
+def language_of(report: Report, lang: str | None = None) -> str:
+    """`lang` when given, else the agreement's locale when the report speaks it, else English."""
+    if lang:
+        return lang
+    locale = report.ruleset.locale if report.ruleset is not None else "en"
+    return locale if locale in LANGUAGES else "en"
 
 
-def _limited(items: list, row) -> tuple[list[list[str]], int]:
-    """The first LIST_LIMIT items as table rows, and how many were left out."""
-    return [row(x) for x in items[:LIST_LIMIT]], max(0, len(items) - LIST_LIMIT)
+class Words:
+    """The report's words and figures in one language: message lookups, and numbers, amounts,
+    percentages, durations and instants typeset the way the language writes them."""
+
+    def __init__(self, lang: str, rs: Ruleset | None) -> None:
+        self.lang = lang
+        self.m = Messages(lang, "leadrules.report")
+        self.t = self.m.typo
+        self.phrasing = Phrasing(rs, Messages(lang)) if rs is not None else None
+
+    def __call__(self, key: str, count=None, **args) -> str:
+        return self.m.text(key, count, **args)
+
+    # -- figures
+
+    def num(self, value, places: int | None = None) -> str:
+        """1 066,7 / 1,066.7 with `places`; without, whole numbers show no decimals and the
+        others at most two."""
+        if value is None:
+            return "–"
+        d = value if isinstance(value, Decimal) else Decimal(str(value))
+        if places is None:
+            if d == d.to_integral_value():
+                return self.t.number(d.to_integral_value())
+            d = d.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize()
+            return self.t.number(d)
+        return self.t.rounded(d, places) if places else self.t.number(
+            d.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+    def pct(self, fraction, places: int | None = None) -> str:
+        """0.4 -> 40 % / 40%; `places` fixes the decimals."""
+        if fraction is None:
+            return "–"
+        d = fraction if isinstance(fraction, Decimal) else Decimal(str(fraction))
+        pattern = self.t.locale.percent_formats[None].pattern
+        if places:
+            pattern = pattern.replace("#,##0", "#,##0." + "0" * places, 1)
+        elif places is None:
+            return self.t.percent(d)
+        return format_percent(d, format=pattern, locale=self.t.locale,
+                              decimal_quantization=True).replace("-", "\u2212")
+
+    def money(self, amount, currency: str | None, places: int = 0) -> str:
+        if amount is None:
+            return "–"
+        if not currency:
+            return self.num(amount, places)
+        d = Decimal(amount).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        pattern = self.t.locale.currency_formats["standard"].pattern
+        if not places:
+            pattern = re.sub(r"\.0+", "", pattern)
+        return format_currency(d, currency, format=pattern, locale=self.t.locale,
+                               currency_digits=False).replace("-", "\u2212")
+
+    def hours(self, delta: timedelta | None) -> str:
+        """A (business) duration: 3 h 05."""
+        if delta is None:
+            return "–"
+        minutes = int(round(delta.total_seconds() / 60))
+        h, m = divmod(abs(minutes), 60)
+        text = self("format.hours", h=self.t.number(h), m=f"{m:02d}")
+        return ("\u2212" if minutes < 0 else "") + text
+
+    def instant(self, instant: datetime | None, zone) -> str:
+        if instant is None:
+            return "–"
+        return instant.astimezone(zone).strftime(self("format.instant"))
+
+    def month(self, day: date, short: bool = False, capital: bool = True) -> str:
+        """"Avril 2027" at the head of a table row; "avril 2027" inside a sentence."""
+        pattern = self("format.month_short" if short else "format.month_long")
+        text = format_date(day, pattern, locale=self.t.locale)
+        return text[:1].upper() + text[1:] if capital else text
+
+    def day(self, day: date) -> str:
+        return self.t.date(day)
+
+    # -- words of the agreement
+
+    def duration(self, d: ast.Duration) -> str:
+        if self.phrasing is not None:
+            return self.phrasing.duration(d)
+        return f"{self.num(d.amount)} {d.unit}"
+
+    def condition(self, cond: ast.Cond | None, fallback: str | None) -> str:
+        if cond is None or self.phrasing is None:
+            return fallback or ""
+        return self._flat(self.phrasing.clause(cond))
+
+    def _flat(self, node: CondNode) -> str:
+        if node.is_leaf:
+            return node.text.plain
+        parts = [self._flat(item) for item in node.items]
+        return (self.t.list_and if node.mode == "all" else self.t.list_or)(parts)
+
+    def event(self, name: str) -> str:
+        """An activity type in a sentence: "appel commercial", as the agreement writes it."""
+        if self.phrasing is None:
+            return humanise(name)
+        p = self.phrasing
+        return p.det(p.event_noun(name), "bare").plain
+
+    def hours_of(self, calendar: ast.Calendar) -> str:
+        """The working hours of a calendar in words: "du lundi au jeudi, de 9 h à 12 h 30 …"."""
+        p = self.phrasing
+        parts = [p.m.text("calendar.hours", days=p.days(h.days), times=p.times(h.windows))
+                 for h in calendar.hours]
+        return (p.m.text("punct.item") + " ").join(parts)
+
+    def field(self, name: str) -> str:
+        if self.phrasing is None:
+            return f"`{name}`"
+        sym = self.phrasing.rs.fields.get(name)
+        return self.phrasing.field_ref(sym, name).plain
 
 
-def _vs(actual: int, planned: int | None) -> str:
-    return f"{num(actual)} / {num(planned)}" if planned is not None else num(actual)
+class _Builder:
+    def __init__(self, report: Report, lang: str) -> None:
+        self.r = report
+        self.w = Words(lang, report.ruleset)
+        self.zone = report.window.zone
 
+    # -- names
 
-def build(report: Report) -> View:
-    w = report.window
-    facts = [
-        ("Report as of", _local(report, report.as_of) + f" ({w.zone.key})"),
-        ("Period", f"{w.start.isoformat()} to {w.end.isoformat()}"),
-        ("Leads read", num(report.lead_rows)),
-        ("Activities used", f"{num(report.log.used)} of {num(report.log.rows)}"),
-    ]
-    v = report.volume
-    if "mql" in v.stages:
-        facts.append(("MQLs delivered / plan to date",
-                      _vs(v.totals["mql"], v.plan_totals.get("mql"))))
-    if report.follow_up and report.follow_up.first_touch:
-        rule = report.follow_up.first_touch[0]
-        facts.append((f"Touched in time ({_describe_short(rule)})", pct(rule.share, 1)))
-    if report.outcome is not None:
-        facts.append(("Conversion rate", pct(report.outcome.rate, 1)))
-    sections = [_volume(report), _conversion(report)]
-    if report.channels is not None:
-        sections.append(_channels(report))
-    if report.follow_up is not None:
-        sections.append(_follow_up(report))
-    if report.outcome is not None:
-        sections.append(_outcome(report))
-    sections.append(_quality(report))
-    subtitle = f"Agreement review: {report.rules}"
-    footer = (f"Generated by leadrules from {report.rules} (fingerprint {report.fingerprint}), "
-              f"as of {_local(report, report.as_of)}.")
-    return View(report.title, subtitle, facts, sections, footer)
+    def stage(self, name: str) -> str:
+        """A stage as a column header: its label, or the abbreviation the label ends with."""
+        label = self.stage_label(name)
+        found = _ABBREVIATION.search(label)
+        return found.group(1) if found else label
 
+    def stage_label(self, name: str) -> str:
+        if name == sla.CUSTOMER and name not in (self.r.ruleset.stage_names
+                                                 if self.r.ruleset else ()):
+            return self.w("stage.customer")
+        if name == DISQUALIFIED:
+            return self.w("stage.disqualified")
+        if name == metrics.NOT_GIVEN:
+            return self.w("stage.not_given")
+        label = self.r.ladder.labels.get(name)
+        return self.w.t.words(label) if label and label != name else humanise(name)
 
-def _chart(section: Section, caption: str, draw, *args) -> None:
-    section.charts.append((caption, draw(*args, caption)))
+    def named(self, label: str, name: str) -> str:
+        """"Chaud (hot)": a label with the name the rules use, when they differ."""
+        if name == metrics.NOT_GIVEN:
+            return self.w("stage.not_given")
+        shown = self.w.t.words(label) if label != name else humanise(name)
+        return shown if label == name else f"{shown} ({name})"
 
+    def shown(self, label: str) -> str:
+        if label == metrics.NOT_GIVEN:
+            return self.w("stage.not_given")
+        return self.w.t.words(label)
 
-def _describe_short(rule: metrics.TouchRule) -> str:
-    return rule.text.removeprefix("first touch ")
+    def local(self, instant: datetime | None) -> str:
+        return self.w.instant(instant, self.zone)
 
+    def vs(self, actual: int, planned: int | None) -> str:
+        if planned is None:
+            return self.w.num(actual)
+        return self.w("volume.vs", actual=self.w.num(actual), plan=self.w.num(planned))
 
-# ----------------------------------------------------------------------------- volume
+    def limited(self, items: list, row) -> tuple[list[list[str]], str]:
+        """The first LIST_LIMIT items as table rows, and the note saying how many are not."""
+        more = max(0, len(items) - LIST_LIMIT)
+        note = self.w("document.more", count=more, n=self.w.num(more)) if more else ""
+        return [row(x) for x in items[:LIST_LIMIT]], note
 
+    def chart(self, section: Section, caption: str, draw, *args) -> None:
+        section.charts.append((caption, draw(*args, caption, self.chart_words())))
 
-def _volume(report: Report) -> Section:
-    v = report.volume
-    s = Section("volume", "Volume against commitment")
-    labels = report.ladder.labels
-    if report.plan is None:
-        s.paragraphs.append(f"No plan to compare with: {report.plan_note}")
-    else:
-        s.paragraphs.append(
-            "Each cell reads actual / plan. The plan is the marketing SLA's yearly need spread "
-            "over the days of each month, rounded up; a month cut by the report period gets "
-            "its share.")
-    headers = ["Month", *v.stages]
-    rows = []
-    for m in v.months:
-        mark = " (in progress)" if m.current else (" (to come)" if m.future else "")
-        rows.append([m.label + mark, *(_vs(m.actual[st], m.plan[st]) for st in v.stages)])
-    rows.append(["Total to date", *(_vs(v.totals[st], v.plan_totals[st]) for st in v.stages)])
-    if any(v.undated.values()):
-        rows.append(["Reached, date unknown", *(num(v.undated[st]) for st in v.stages)])
-    s.tables.append(Table(headers, rows, set(range(1, len(headers))),
-                          "Leads entering each stage per month"))
-    if v.disqualified:
-        s.paragraphs.append(f"{num(v.disqualified)} lead(s) of the period are disqualified "
-                            "and count in no stage they have no recorded date for.")
-    if any(v.undated.values()):
-        s.paragraphs.append(
-            "\"Date unknown\": the rules place these leads at the stage, but neither an `entered "
-            "at` field nor an activity named after the stage says when they got there; they are "
-            "counted in the conversion tables, not in the months.")
-    if v.pace is not None and report.plan is not None:
-        p = v.pace
-        prow = []
-        for st in v.stages:
-            expected = p.expected[st]
-            projected = p.projected[st]
-            verdict = "–"
-            if expected is not None and p.plan[st] is not None and projected is not None:
-                verdict = "on track" if projected >= p.plan[st] else "behind"
-            prow.append([st, num(p.actual[st]), num(expected, 1) if expected is not None else "–",
-                         num(projected, 0) if projected is not None else "–",
-                         num(p.plan[st]) if p.plan[st] is not None else "–", verdict])
-        s.tables.append(Table(["Stage", "So far", "Expected by now", "Heading for", "Plan",
-                               "Pace"], prow, {1, 2, 3, 4},
-                              f"Pacing of {p.label}: {pct(p.elapsed, 0)} of the month's working "
-                              "time has gone by"))
-    for stage, period, promised, delivered, need in v.commitments:
-        verdict = "kept" if delivered >= promised else "not kept"
-        s.paragraphs.append(
-            f"Commitment: at least {num(promised)} {stage} per {period}; delivered "
-            f"{num(delivered, 1)} per {period} on average over the period to date ({verdict})"
-            + (f"; the revenue target needs {num(need)}." if need is not None else "."))
-    if report.plan is None and not any(v.totals.values()):
-        return s  # nothing dated and nothing planned: no chart to draw
-    chart_rows = [(labels.get(st, st), v.totals[st], v.plan_totals[st]) for st in v.stages]
-    _chart(s, "Funnel to date against plan", charts.funnel, chart_rows)
-    paced = _paced_stage(report)
-    if paced is not None and v.months:
-        _chart(s, f"{labels.get(paced, paced)} per month against plan", charts.pacing,
-               [(m.label, m.actual[paced], m.plan[paced], m.current)
-                for m in v.months if not m.future])
-    return s
+    def chart_words(self) -> charts.ChartWords:
+        w = self.w
+        return charts.ChartWords(
+            actual=w("chart.actual"), plan=w("chart.plan"), legend=w("chart.legend"),
+            planned=lambda label, actual, plan: w("chart.planned", label=label,
+                                                  actual=w.num(actual), plan=w.num(plan)),
+            count=lambda label, n: w("chart.count", label=label, n=w.num(n)),
+            rate=lambda label, rate, n: w("chart.rate", label=label, rate=rate, n=w.num(n)),
+            all_leads=lambda rate: w("chart.all_leads", rate=rate),
+            num=w.num, pct=lambda x: w.pct(x, 0))
 
+    # -- the whole report
 
-def _paced_stage(report: Report) -> str | None:
-    v = report.volume
-    for c in v.commitments:
-        if c[0] in v.stages:
-            return c[0]
-    if "mql" in v.stages:
-        return "mql"
-    return v.stages[0] if v.stages else None
+    def view(self) -> View:
+        r, w = self.r, self.w
+        win = r.window
+        as_of = r.as_of.astimezone(self.zone)
+        facts = [
+            (w("facts.as_of"), w("document.at", date=w.day(as_of.date()),
+                                 time=w.t.time(as_of.time().replace(second=0, microsecond=0)),
+                                 zone=win.zone.key)),
+            (w("facts.period"), w("document.period", start=w.day(win.start),
+                                  end=w.day(win.end))),
+            (w("facts.leads"), w.num(r.lead_rows)),
+            (w("facts.activities"), w("facts.used_of", used=w.num(r.log.used),
+                                      rows=w.num(r.log.rows))),
+        ]
+        v = r.volume
+        if "mql" in v.stages:
+            facts.append((w("facts.delivered", stage=self.stage("mql")),
+                          self.vs(v.totals["mql"], v.plan_totals.get("mql"))))
+        if r.follow_up and r.follow_up.first_touch:
+            rule = r.follow_up.first_touch[0]
+            facts.append((w("facts.touched", delay=w.duration(rule.within)),
+                          w.pct(rule.share, 1)))
+        if r.outcome is not None:
+            facts.append((w("facts.conversion"), w.pct(r.outcome.rate, 1)))
+        sections = [self.volume(), self.conversion()]
+        if r.channels is not None:
+            sections.append(self.channels())
+        if r.follow_up is not None:
+            sections.append(self.follow_up())
+        if r.outcome is not None:
+            sections.append(self.outcome())
+        sections.append(self.quality())
+        shown_as_of = self.local(r.as_of)
+        return View(
+            lang=w.lang, title=r.title, page_title=w("document.title", title=r.title),
+            subtitle=w("document.subtitle", rules=r.rules), facts=facts, sections=sections,
+            footer=w("document.footer", rules=r.rules, fingerprint=r.fingerprint,
+                     as_of=shown_as_of),
+            contents=w("document.contents"), none=w("document.none"),
+            colon=w("document.colon"))
 
+    # -- volume
 
-# ----------------------------------------------------------------------------- conversion
-
-
-def _conversion(report: Report) -> Section:
-    s = Section("conversion", "Conversion between stages")
-    s.paragraphs.append(
-        "Leads of the period that reached the first stage, and how many of them reached the "
-        "second; recent leads may still convert.")
-    if not report.steps:
-        s.paragraphs = ["The rules define no stages to measure conversion between."]
+    def volume(self) -> Section:
+        r, w = self.r, self.w
+        v = r.volume
+        s = Section("volume", w("volume.title"))
+        if r.plan is None:
+            rs = r.ruleset
+            s.paragraphs.append(w("volume.no_sla") if rs is None or rs.sla_marketing is None
+                                else w("volume.no_funnel"))
+        else:
+            s.paragraphs.append(w("volume.intro"))
+        headers = [w("volume.month"), *(self.stage(st) for st in v.stages)]
+        rows = []
+        for m in v.months:
+            name = w.month(m.start)
+            if m.current:
+                name = w("volume.in_progress", month=name)
+            elif m.future:
+                name = w("volume.to_come", month=name)
+            rows.append([name, *(self.vs(m.actual[st], m.plan[st]) for st in v.stages)])
+        rows.append([w("volume.total"), *(self.vs(v.totals[st], v.plan_totals[st])
+                                          for st in v.stages)])
+        if any(v.undated.values()):
+            rows.append([w("volume.undated"), *(w.num(v.undated[st]) for st in v.stages)])
+        s.tables.append(Table(headers, rows, set(range(1, len(headers))), w("volume.caption")))
+        if v.disqualified:
+            s.paragraphs.append(w("volume.disqualified", count=v.disqualified,
+                                  n=w.num(v.disqualified)))
+        if any(v.undated.values()):
+            s.paragraphs.append(w("volume.undated_note"))
+        if v.pace is not None and r.plan is not None:
+            s.tables.append(self.pacing())
+        for stage, period, promised, delivered, need in v.commitments:
+            per = w(f"period.{period}")
+            verdict = w("volume.kept") if delivered >= promised else w("volume.not_kept")
+            text = w("volume.commitment", count=promised, n=w.num(promised),
+                     stage=self.stage_label(stage), period=per, delivered=w.num(delivered, 1),
+                     verdict=verdict)
+            if need is not None:
+                text += " " + w("volume.need", n=w.num(need), period=per)
+            s.paragraphs.append(text)
+        if r.plan is None and not any(v.totals.values()):
+            return s  # nothing dated and nothing planned: no chart to draw
+        chart_rows = [(self.stage(st), v.totals[st], v.plan_totals[st]) for st in v.stages]
+        self.chart(s, w("volume.chart_funnel"), charts.funnel, chart_rows)
+        paced = self.paced_stage()
+        if paced is not None and v.months:
+            self.chart(s, w("volume.chart_pacing", stage=self.stage(paced)), charts.pacing,
+                       [(w.month(m.start, short=True), m.actual[paced], m.plan[paced], m.current)
+                        for m in v.months if not m.future])
         return s
-    rows = []
-    for step in report.steps:
-        actual = step.actual
-        gap = "–"
-        if actual is not None and step.assumed is not None:
-            gap = f"{'+' if actual >= step.assumed else ''}{num((actual - step.assumed) * 100, 1)} pts"
-        rows.append([f"{step.source} → {step.target}", num(step.entered), num(step.converted),
-                     pct(actual, 1), pct(step.assumed), gap])
-    s.tables.append(Table(["Step", "Entered", "Converted", "Actual", "Assumed by the SLA",
-                           "Difference"], rows, {1, 2, 3, 4, 5}))
-    return s
 
+    def pacing(self) -> Table:
+        w = self.w
+        v = self.r.volume
+        p = v.pace
+        rows = []
+        for st in v.stages:
+            expected, projected, planned = p.expected[st], p.projected[st], p.plan[st]
+            verdict = "–"
+            if expected is not None and planned is not None and projected is not None:
+                verdict = w("volume.pace.on_track") if projected >= planned \
+                    else w("volume.pace.behind")
+            rows.append([self.stage(st), w.num(p.actual[st]),
+                         w.num(expected, 1) if expected is not None else "–",
+                         w.num(projected, 0) if projected is not None else "–",
+                         w.num(planned) if planned is not None else "–", verdict])
+        month = next((m.start for m in v.months if m.current), None)
+        caption = w("volume.pace.caption",
+                    month=w.month(month, capital=False) if month else p.label,
+                    share=w.pct(p.elapsed, 0))
+        return Table([w(f"volume.pace.{k}") for k in ("stage", "so_far", "expected", "heading",
+                                                       "plan", "pace")],
+                     rows, {1, 2, 3, 4}, caption)
 
-# ----------------------------------------------------------------------------- channels
+    def paced_stage(self) -> str | None:
+        v = self.r.volume
+        for c in v.commitments:
+            if c[0] in v.stages:
+                return c[0]
+        if "mql" in v.stages:
+            return "mql"
+        return v.stages[0] if v.stages else None
 
+    # -- conversion
 
-def _channels(report: Report) -> Section:
-    c = report.channels
-    cur = c.currency
-    s = Section("channels", "Channels")
-    s.paragraphs.append(
-        f"Leads of the period by `{c.by}`. Costs are the declared cost per period over "
-        f"{num(c.months, 1)} month(s) of the period to date.")
-    stages = report.ladder.stages
-    mql = "mql" if "mql" in stages else (stages[1] if len(stages) > 1 else stages[0])
-    headers = ["Channel", "Leads", *stages[1:], "Lead → customer", "Cost", "Per lead",
-               f"Per {mql}", "Per customer"]
-    if c.has_revenue:
-        headers += ["Revenue", "Revenue / cost"]
-    rows = []
-    for r in c.rows:
-        row = [r.label if r.label == r.name else f"{r.label} ({r.name})", num(r.leads),
-               *(num(r.counts[st]) for st in stages[1:]), pct(r.lead_to_customer, 1),
-               money(r.cost, cur, 0), money(r.cost / r.leads if r.cost is not None and r.leads
-                                            else None, cur, 2),
-               money(r.cost_per(mql), cur, 2), money(r.cost_per(sla.CUSTOMER), cur, 2)]
+    def conversion(self) -> Section:
+        w = self.w
+        s = Section("conversion", w("conversion.title"))
+        if not self.r.steps:
+            s.paragraphs.append(w("conversion.none"))
+            return s
+        s.paragraphs.append(w("conversion.intro"))
+        rows = []
+        for step in self.r.steps:
+            actual = step.actual
+            gap = "–"
+            if actual is not None and step.assumed is not None:
+                points = (actual - step.assumed) * 100
+                gap = w("format.points", n=("+" if points >= 0 else "") + w.num(points, 1))
+            rows.append([f"{self.stage(step.source)} → {self.stage(step.target)}",
+                         w.num(step.entered), w.num(step.converted), w.pct(actual, 1),
+                         w.pct(step.assumed), gap])
+        s.tables.append(Table([w(f"conversion.{k}") for k in ("step", "entered", "converted",
+                                                               "actual", "assumed",
+                                                               "difference")],
+                              rows, {1, 2, 3, 4, 5}))
+        return s
+
+    # -- channels
+
+    def channels(self) -> Section:
+        w = self.w
+        c = self.r.channels
+        cur = c.currency
+        s = Section("channels", w("channels.title"))
+        months = Decimal(c.months).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        whole = months == months.to_integral_value()
+        s.paragraphs.append(w("channels.intro", count=months, field=w.field(c.by),
+                              months=w.num(months, 0 if whole else 1)))
+        stages = self.r.ladder.stages
+        mql = "mql" if "mql" in stages else (stages[1] if len(stages) > 1 else stages[0])
+        headers = [w("channels.channel"), w("channels.leads"),
+                   *(self.stage(st) for st in stages[1:]),
+                   w("channels.to_customer", first=self.stage(stages[0]),
+                     last=self.stage(sla.CUSTOMER)),
+                   w("channels.cost"), *(w("channels.per", stage=Phrasing.lower_first(
+                       self.stage(st))) for st in (stages[0], mql, sla.CUSTOMER))]
         if c.has_revenue:
-            row += [money(r.revenue, cur, 0),
-                    num(r.revenue / r.cost, 2) if r.revenue is not None and r.cost else "–"]
-        rows.append(row)
-    s.tables.append(Table(headers, rows, set(range(1, len(headers)))))
-    return s
+            headers += [w("channels.revenue"), w("channels.revenue_per_cost")]
+        rows = []
+        for ch in c.rows:
+            per_lead = ch.cost / ch.leads if ch.cost is not None and ch.leads else None
+            row = [self.named(ch.label, ch.name), w.num(ch.leads),
+                   *(w.num(ch.counts[st]) for st in stages[1:]), w.pct(ch.lead_to_customer, 1),
+                   w.money(ch.cost, cur, 0), w.money(per_lead, cur, 2),
+                   w.money(ch.cost_per(mql), cur, 2), w.money(ch.cost_per(sla.CUSTOMER), cur, 2)]
+            if c.has_revenue:
+                row += [w.money(ch.revenue, cur, 0),
+                        w.num(ch.revenue / ch.cost, 2) if ch.revenue is not None and ch.cost
+                        else "–"]
+            rows.append(row)
+        s.tables.append(Table(headers, rows, set(range(1, len(headers)))))
+        return s
 
+    # -- follow-up
 
-# ----------------------------------------------------------------------------- follow-up
+    def promise(self, rule: metrics.TouchRule) -> str:
+        w = self.w
+        args = {"delay": w.duration(rule.within), "stage": self.stage(rule.stage)}
+        if rule.cond is None and rule.condition is None:
+            return w("follow_up.first_touch", **args)
+        return w("follow_up.first_touch_when", condition=w.condition(rule.cond, rule.condition),
+                 **args)
 
+    def bins(self, rule: metrics.TouchRule) -> list[tuple[str, int, bool]]:
+        limit = _limit_hours(rule)
+        edges = list(metrics.TOUCH_BINS)
+        counts = [0] * (len(edges) + 1)
+        for d in rule.delays:
+            h = d.total_seconds() / 3600
+            i = next((k for k, e in enumerate(edges) if h <= e), len(edges))
+            counts[i] += 1
+        out = [(f"≤ {self.short_hours(e)}", counts[k], limit is None or e <= limit)
+               for k, e in enumerate(edges)]
+        out.append((f"> {self.short_hours(edges[-1])}", counts[-1], False))
+        return out
 
-def _bins(rule: metrics.TouchRule) -> list[tuple[str, int, bool]]:
-    limit = _limit_hours(rule)
-    edges = list(metrics.TOUCH_BINS)
-    counts = [0] * (len(edges) + 1)
-    for d in rule.delays:
-        h = d.total_seconds() / 3600
-        i = next((k for k, e in enumerate(edges) if h <= e), len(edges))
-        counts[i] += 1
-    out = []
-    lo = 0.0
-    for k, e in enumerate(edges):
-        out.append((f"≤ {_h(e)}", counts[k], limit is None or e <= limit))
-        lo = e
-    out.append((f"> {_h(lo)}", counts[-1], False))
-    return out
+    def short_hours(self, value: float) -> str:
+        if value < 1:
+            return f"{int(value * 60)}\u00a0min"
+        return f"{self.w.num(Decimal(str(value)))}\u00a0h"
 
+    def follow_up(self) -> Section:
+        w = self.w
+        fu = self.r.follow_up
+        s = Section("follow-up", w("follow_up.title"))
+        touches = (self.w.t.list_and([w.event(e) for e in fu.touches]) if fu.touches
+                   else w("follow_up.every_activity"))
+        declared = self.r.ruleset.calendars.get(fu.calendar) if fu.calendar_declared and \
+            self.r.ruleset is not None else None
+        hours = w.hours_of(declared) if declared is not None and declared.hours and \
+            w.phrasing is not None else w("follow_up.default_calendar")
+        s.paragraphs.append(w("follow_up.intro", hours=hours, zone=fu.timezone,
+                              touches=touches))
+        h = {k: w(f"follow_up.{k}") for k in (
+            "promise", "due", "in_time", "late", "never", "pending", "kept", "median", "p90",
+            "met", "missed", "no_decision", "lead", "entered", "was_due", "waiting", "stage",
+            "since", "days")}
+        rows = []
+        for r in fu.first_touch:
+            c = r.counts
+            rows.append([self.promise(r), w.num(r.measured), w.num(c[metrics.IN_TIME]),
+                         w.num(c[metrics.LATE]), w.num(c[metrics.OVERDUE]),
+                         w.num(c[metrics.PENDING]), w.pct(r.share, 1), w.hours(r.median),
+                         w.hours(r.p90)])
+        if rows:
+            s.tables.append(Table([h[k] for k in ("promise", "due", "in_time", "late", "never",
+                                                  "pending", "kept", "median", "p90")],
+                                  rows, set(range(1, 9)), w("follow_up.first_touch_caption")))
+        for r in fu.first_touch:
+            if r.delays:
+                self.chart(s, w("follow_up.chart", promise=self.promise(r)), charts.histogram,
+                           self.bins(r))
+        arows = [[w("follow_up.attempts", count=a.required, n=w.num(a.required),
+                    delay=w.duration(a.within), stage=self.stage(a.stage)),
+                  w.num(a.met + a.missed), w.num(a.met), w.num(a.missed), w.num(a.pending),
+                  w.pct(a.share, 1)] for a in fu.attempts]
+        if arows:
+            s.tables.append(Table([h[k] for k in ("promise", "due", "met", "missed", "pending",
+                                                  "kept")],
+                                  arows, {1, 2, 3, 4, 5}, w("follow_up.attempts_caption")))
+        drows = [[w("follow_up.decision", delay=w.duration(d.within), stage=self.stage(d.stage)),
+                  w.num(d.in_time + d.late + d.overdue), w.num(d.in_time), w.num(d.late),
+                  w.num(d.overdue), w.num(d.pending), w.pct(d.share, 1), w.hours(d.median),
+                  w.hours(d.p90)] for d in fu.decisions]
+        if drows:
+            s.tables.append(Table([h[k] for k in ("promise", "due", "in_time", "late",
+                                                  "no_decision", "pending", "kept", "median",
+                                                  "p90")],
+                                  drows, set(range(1, 9)), w("follow_up.decision_caption")))
+        never = fu.never_touched
+        shown, more = self.limited(never, lambda t: [t.key, self.local(t.entered),
+                                                     self.local(t.due), w.hours(t.waiting)])
+        s.tables.append(Table([h["lead"], h["entered"], h["was_due"], h["waiting"]], shown,
+                              {3}, w("follow_up.never_caption", n=w.num(len(never))), more))
+        item = fu.recycle_item
+        if item is not None:
+            rule = w("follow_up.recycle", target=humanise(item.target),
+                     delay=w.duration(item.after), stage=self.stage(item.without))
+            shown, more = self.limited(fu.recycle, lambda x: [x.key, self.stage(x.stage),
+                                                              self.local(x.since), w.num(x.days)])
+            s.tables.append(Table([h["lead"], h["stage"], h["since"], h["days"]], shown, {3},
+                                  w("follow_up.recycle_caption", rule=rule,
+                                    n=w.num(len(fu.recycle))), more))
+        return s
 
-def _h(value: float) -> str:
-    return f"{int(value * 60)} min" if value < 1 else f"{value:g} h"
+    # -- outcome
+
+    def outcome(self) -> Section:
+        w = self.w
+        o = self.r.outcome
+        s = Section("outcome", w("outcome.title", column=o.column))
+        intro = w("outcome.intro", converted=w.num(o.converted), leads=w.num(o.leads),
+                  rate=w.pct(o.rate, 1))
+        if o.unknown:
+            intro += " " + w("outcome.unknown", count=o.unknown, n=w.num(o.unknown))
+        s.paragraphs.append(intro + " " + w("outcome.lift"))
+        headers = [w(f"outcome.{k}") for k in ("band", "leads", "converted", "rate",
+                                                "lift_header")]
+        for b in o.breakdowns:
+            is_stage = b.name == "stage"
+            rows = [[self.stage_label(band.value) if is_stage
+                     else self.named(band.label, band.value),
+                     w.num(band.leads), w.num(band.converted), w.pct(band.rate, 1),
+                     w.num(band.lift, 2) if band.lift is not None else "–"]
+                    for band in b.bands]
+            grade = w("outcome.stage") if is_stage else self.named(b.label, b.name)
+            caption = grade
+            if b.ordered is True:
+                caption = w("outcome.ordered", grade=grade)
+            elif b.ordered is False:
+                caption = w("outcome.not_ordered", grade=grade)
+            s.tables.append(Table(headers, rows, {1, 2, 3, 4}, caption))
+            if not is_stage and b.bands:
+                self.chart(s, w("outcome.chart", grade=w.t.words(b.label)), charts.rates,
+                           [(self.shown(band.label), band.rate, band.leads) for band in b.bands],
+                           o.rate)
+        rows = [[self.named(a.label, a.name), w.num(a.leads),
+                 w.num(a.auc, 3) if a.auc is not None else "–", self.auc_words(a.auc)]
+                for a in o.aucs]
+        s.tables.append(Table([w(f"outcome.{k}") for k in ("score", "leads", "auc", "reading")],
+                              rows, {1, 2}, w("outcome.auc_caption")))
+        return s
+
+    def auc_words(self, value: Decimal | None) -> str:
+        if value is None:
+            key = "none"
+        elif value >= Decimal("0.8"):
+            key = "very_well"
+        elif value >= Decimal("0.7"):
+            key = "well"
+        elif value >= Decimal("0.6"):
+            key = "somewhat"
+        elif value > Decimal("0.5"):
+            key = "barely"
+        else:
+            key = "chance"
+        return self.w(f"outcome.auc_{key}")
+
+    # -- data quality
+
+    def quality(self) -> Section:
+        r, w = self.r, self.w
+        s = Section("data", w("data.title"))
+        log = r.log
+        s.paragraphs.append(w("data.activities", count=log.rows, n=w.num(log.rows), path=log.path,
+                              columns=w.t.list_and(list(log.columns)), used=w.num(log.used),
+                              unused=w.num(log.problem_count)))
+        s.paragraphs.append(w("data.leads", count=r.lead_rows, n=w.num(r.lead_rows),
+                              bad=w.num(len(r.lead_problems)),
+                              repeated=w.num(len(r.duplicate_keys))))
+        summary = [[self.reason(reason), w.num(len(log.problems[reason]))]
+                   for reason in acts.REASONS]
+        s.tables.append(Table([w("data.not_used"), w("data.count")], summary, {1}))
+        for reason in acts.REASONS:
+            found = log.problems[reason]
+            if not found:
+                continue
+            rows, more = self.limited(found, lambda p: [w.num(p.row), p.lead, p.type, p.at,
+                                                        self.detail(p.detail)])
+            s.tables.append(Table([w(f"data.{k}") for k in ("row", "lead", "type", "timestamp",
+                                                             "why")],
+                                  rows, {0}, w("data.caption", reason=self.reason(reason),
+                                               n=w.num(len(found))), more))
+        for key, found in (("lead_values", r.lead_problems), ("repeated_keys", r.duplicate_keys),
+                           ("outcome_values", r.outcome_problems)):
+            if found:
+                rows, more = self.limited(found, lambda p: [w.num(p.row), p.column, p.value,
+                                                            p.message])
+                s.tables.append(Table([w(f"data.{k}") for k in ("row", "column", "value",
+                                                                 "problem")],
+                                      rows, {0}, w(f"data.{key}", n=w.num(len(found))), more))
+        if r.undated_leads:
+            s.paragraphs.append(w("data.undated", count=r.undated_leads,
+                                  n=w.num(r.undated_leads)))
+        return s
+
+    def reason(self, reason: str) -> str:
+        return self.w(f"data.reason.{REASON_KEYS[reason]}")
+
+    def detail(self, detail: str) -> str:
+        key = DETAIL_KEYS.get(detail)
+        return self.w(f"data.detail.{key}") if key else detail
 
 
 def _limit_hours(rule: metrics.TouchRule) -> float | None:
@@ -267,135 +652,6 @@ def _limit_hours(rule: metrics.TouchRule) -> float | None:
     return None
 
 
-def _follow_up(report: Report) -> Section:
-    fu = report.follow_up
-    s = Section("follow-up", "Sales follow-up")
-    touches = ", ".join(fu.touches) if fu.touches else "every activity that is not a stage change"
-    s.paragraphs.append(
-        f"Measured in business time on the calendar {fu.calendar} ({fu.timezone}, its holidays "
-        f"and daylight saving changes included). Touches: {touches}. A lead whose deadline has "
-        "not passed yet and who has not been touched is not yet due and is left out of the "
-        "shares.")
-    rows = []
-    for r in fu.first_touch:
-        c = r.counts
-        rows.append([r.text, num(r.measured), num(c[metrics.IN_TIME]), num(c[metrics.LATE]),
-                     num(c[metrics.OVERDUE]), num(c[metrics.PENDING]), pct(r.share, 1),
-                     hours(r.median), hours(r.p90)])
-    if rows:
-        s.tables.append(Table(["Promise", "Due", "In time", "Late", "Never touched",
-                               "Not yet due", "Kept", "Median", "90th percentile"], rows,
-                              set(range(1, 9)),
-                              "First touch (median and 90th percentile in business hours)"))
-    for r in fu.first_touch:
-        if r.delays:
-            _chart(s, f"Time to first touch in business hours: {r.text}", charts.histogram,
-                   _bins(r))
-    arows = [[a.text, num(a.met + a.missed), num(a.met), num(a.missed), num(a.pending),
-              pct(a.share, 1)] for a in fu.attempts]
-    if arows:
-        s.tables.append(Table(["Promise", "Due", "Met", "Missed", "Not yet due", "Kept"], arows,
-                              {1, 2, 3, 4, 5}, "Attempts"))
-    drows = [[d.text, num(d.in_time + d.late + d.overdue), num(d.in_time), num(d.late),
-              num(d.overdue), num(d.pending), pct(d.share, 1), hours(d.median), hours(d.p90)]
-             for d in fu.decisions]
-    if drows:
-        s.tables.append(Table(["Promise", "Due", "In time", "Late", "No decision",
-                               "Not yet due", "Kept", "Median", "90th percentile"], drows,
-                              set(range(1, 9)),
-                              "Accept or reject (an accept/reject activity, or the next stage)"))
-    never = fu.never_touched
-    shown, more = _limited(never, lambda t: [t.key, _local(report, t.entered),
-                                             _local(report, t.due), hours(t.waiting)])
-    s.tables.append(Table(["Lead", "Entered", "Was due by", "Waiting (business hours)"], shown,
-                          {3}, f"Leads never touched: {num(len(never))}", more))
-    if fu.recycle_rule:
-        shown, more = _limited(fu.recycle, lambda r: [r.key, r.stage, _local(report, r.since),
-                                                      num(r.days)])
-        s.tables.append(Table(["Lead", "Stage", "Since", "Days"], shown, {3},
-                              f"Leads due for recycling ({fu.recycle_rule}): "
-                              f"{num(len(fu.recycle))}", more))
-    return s
-
-
-# ----------------------------------------------------------------------------- outcome
-
-
-def _outcome(report: Report) -> Section:
-    o = report.outcome
-    s = Section("outcome", f"Do the grades mean what they claim? (outcome: {o.column})")
-    s.paragraphs.append(
-        f"{num(o.converted)} of {num(o.leads)} leads converted ({pct(o.rate, 1)})"
-        + (f"; {num(o.unknown)} lead(s) have no outcome and are left out." if o.unknown else ".")
-        + " Lift is a band's conversion rate divided by the rate of all leads: above 1 it "
-        "converts better than average.")
-    for b in o.breakdowns:
-        rows = [[band.label if band.label == band.value else f"{band.label} ({band.value})",
-                 num(band.leads), num(band.converted), pct(band.rate, 1),
-                 num(band.lift, 2) if band.lift is not None else "–"] for band in b.bands]
-        caption = b.label if b.label == b.name else f"{b.label} ({b.name})"
-        if b.ordered is True:
-            caption += ": each band converts at least as well as the next, as claimed"
-        elif b.ordered is False:
-            caption += ": NOT in the claimed order (a lower band converts better)"
-        s.tables.append(Table(["Band", "Leads", "Converted", "Rate", "Lift"], rows,
-                              {1, 2, 3, 4}, caption))
-        if b.name != "stage" and b.bands:
-            _chart(s, f"Conversion by {b.label}", charts.rates,
-                   [(band.label, float(band.rate) if band.rate is not None else None, band.leads)
-                    for band in b.bands], float(o.rate) if o.rate is not None else None)
-    rows = [[a.label if a.label == a.name else f"{a.label} ({a.name})", num(a.leads),
-             num(a.auc, 3) if a.auc is not None else "–", _auc_words(a.auc)] for a in o.aucs]
-    s.tables.append(Table(["Score", "Leads", "AUC", "Reading"], rows, {1, 2},
-                          "How well each score ranks converted leads above the others (AUC: "
-                          "0.5 is chance, 1 is perfect)"))
-    return s
-
-
-def _auc_words(value: Decimal | None) -> str:
-    if value is None:
-        return "needs converted and non-converted leads"
-    if value >= Decimal("0.8"):
-        return "ranks very well"
-    if value >= Decimal("0.7"):
-        return "ranks well"
-    if value >= Decimal("0.6"):
-        return "ranks somewhat"
-    if value > Decimal("0.5"):
-        return "barely better than chance"
-    return "no better than chance"
-
-
-# ----------------------------------------------------------------------------- data quality
-
-
-def _quality(report: Report) -> Section:
-    s = Section("data", "Data the report could not use")
-    log = report.log
-    s.paragraphs.append(
-        f"Activities: {num(log.rows)} row(s) in {log.path}, {num(log.used)} used, "
-        f"{num(log.problem_count)} not used (columns {', '.join(log.columns)}). Leads: "
-        f"{num(report.lead_rows)} row(s), {num(len(report.lead_problems))} value(s) that do not "
-        f"fit their field, {num(len(report.duplicate_keys))} repeated key(s).")
-    summary = [[reason, num(len(log.problems[reason]))] for reason in acts.REASONS]
-    s.tables.append(Table(["Activity rows not used", "Count"], summary, {1}))
-    for reason in acts.REASONS:
-        found = log.problems[reason]
-        if not found:
-            continue
-        rows, more = _limited(found, lambda p: [num(p.row), p.lead, p.type, p.at, p.detail])
-        s.tables.append(Table(["Row", "Lead", "Type", "Timestamp", "Why"], rows, {0},
-                              f"Activities: {reason} ({num(len(found))})", more))
-    for title, found in (("Lead values that do not fit their field", report.lead_problems),
-                         ("Repeated lead keys", report.duplicate_keys),
-                         ("Outcome and revenue values that cannot be read",
-                          report.outcome_problems)):
-        if found:
-            rows, more = _limited(found, lambda p: [num(p.row), p.column, p.value, p.message])
-            s.tables.append(Table(["Row", "Column", "Value", "Problem"], rows, {0},
-                                  f"{title} ({num(len(found))})", more))
-    if report.undated_leads:
-        s.paragraphs.append(
-            f"{num(report.undated_leads)} lead(s) have no date for any stage; they are kept in "
-            "the period's conversion, channel and outcome figures.")
-    return s
+def build(report: Report, lang: str | None = None) -> View:
+    """The view of `report` in `lang` (fr or en; default: the agreement's locale)."""
+    return _Builder(report, language_of(report, lang)).view()
