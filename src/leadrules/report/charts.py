@@ -34,7 +34,7 @@ class ChartWords:
         f"{label}: {actual} of {plan} planned"
     count: Callable[[str, int], str] = lambda label, n: f"{label}: {n}"
     rate: Callable[[str, str, int], str] = lambda label, rate, n: f"{label}: {rate} of {n} leads"
-    all_leads: Callable[[str], str] = lambda rate: f"all leads {rate}"
+    all_leads: Callable[[str], str] = lambda rate: f"all leads: {rate}"
     num: Callable[[object], str] = str
     pct: Callable[[float], str] = lambda x: f"{x * 100:.0f} %"
 
