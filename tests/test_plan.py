@@ -96,7 +96,9 @@ def test_reference_formulas_show_the_arithmetic():
     assert "= 80 / (20 % × 50 % × 60 % × 25 %) = 5 333.3, rounded up to 5 334" in text
     assert "One MQL is worth 12 000 EUR × 7.5 % = 900.00 EUR." in text
     assert "budget per customer = 270 000 EUR / 80 = 3 375.00 EUR" in text
-    assert "is BELOW the 89" in text
+    assert "The commitment to deliver at least 70 leads at stage mql per month is BELOW the 89 " \
+        "the revenue target needs." in text
+    assert "12 months, each figure rounded up." in text and "(s)" not in text
 
 
 def test_quarters_and_year():

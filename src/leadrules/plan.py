@@ -358,8 +358,9 @@ def _intro(plan: Plan) -> list[str]:
     out = [f"Funnel plan: {plan.title}"]
     if plan.effective:
         start, end = plan.effective
+        count = len(plan.periods)
         out.append(f"Effective {start.isoformat()} to {end.isoformat()}, "
-                   f"{len(plan.periods)} {plan.period}(s), each figure rounded up.")
+                   f"{count} {plan.period}{'' if count == 1 else 's'}, each figure rounded up.")
     else:
         out.append(f"The agreement gives no effective dates: one year of {plan.period}s is shown, "
                    "each figure rounded up.")
@@ -374,8 +375,10 @@ def _notes(plan: Plan) -> list[str]:
                    f"{pct(mql.rate_to_customer)} = {money(mql.value_each, plan.currency, 2)}.")
     for c in plan.commitments:
         verdict = "covers" if c.enough else "is BELOW"
-        out.append(f"The commitment to deliver {num(c.promised)} {c.stage} per {c.period} "
-                   f"{verdict} the {num(c.needed)} the revenue target needs.")
+        leads = "lead" if c.promised == 1 else "leads"
+        out.append(f"The commitment to deliver at least {num(c.promised)} {leads} at stage "
+                   f"{c.stage} per {c.period} {verdict} the {num(c.needed)} the revenue target "
+                   "needs.")
     if plan.budget is not None:
         for s in plan.budget.skipped:
             out.append(f"Channel left out of the budget: {s}.")
