@@ -96,7 +96,7 @@ class Summary:
 
 class RepeatedKeys:
     """The key of every lead written so far and its row, to find a lead that appears twice in
-    an export (about 100 bytes a lead: 100 MB for a million)."""
+    an export (about 150 bytes a lead: 150 MB for a million)."""
 
     def __init__(self, reader: LeadReader):
         self.key_name = reader.key_name
