@@ -5,6 +5,7 @@ Certificates are self-signed ones made here."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from datetime import date
 from pathlib import Path
 
@@ -92,6 +93,31 @@ def test_two_parties_sign_and_verify(accord: Path, rendered: bytes, tmp_path: Pa
     assert result.exit_code == 0, result.output
     assert "marketing: signed by Claire Martin" in result.output
     assert "valid, trusted certificate" in result.output
+
+
+def _stamp(data: bytes, field: str) -> str:
+    """The text drawn in a signed field's box (its appearance stream, decoded)."""
+    import io
+
+    import pypdf
+
+    for page in pypdf.PdfReader(io.BytesIO(data)).pages:
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            if annot.get("/T") == field:
+                raw = annot["/AP"]["/N"].get_object().get_data()
+                shown = re.findall(rb"\(((?:[^()\\]|\\.)*)\) Tj", raw)
+                return " ".join(re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m[1], 8)]), t)
+                                .decode("latin-1") for t in shown)
+    raise AssertionError(f"no field {field}")
+
+
+def test_the_stamp_is_in_the_documents_language(accord: Path, tmp_path: Path) -> None:
+    key, cert = make_identity(tmp_path, "Claire Martin")
+    assert sign_cli(accord, "marketing", key, cert).exit_code == 0
+    stamp = _stamp(accord.read_bytes(), "marketing")
+    # The reference agreement is French: the date reads day/month/year, "à" before the time.
+    assert re.fullmatch(r"Signé par Claire Martin le \d\d/\d\d/\d{4} à \d\d:\d\d UTC", stamp), stamp
 
 
 def test_a_signed_document_edited_afterwards_is_caught(accord: Path, tmp_path: Path) -> None:
