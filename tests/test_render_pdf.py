@@ -168,3 +168,53 @@ def test_print_stylesheet_reaches_weasyprint(reader) -> None:
     # The table of contents gets its page numbers from target-counter() in the print CSS.
     first = " ".join(reader.pages[0].extract_text().split())
     assert re.search(r"Préambule\s*\.+\s*\d", first) or re.search(r"Préambule \.* ?\d", first)
+
+
+# ----------------------------------------------------------------------------- the examples
+
+ROOT = HERE.parent
+
+
+@pytest.mark.skipif(not (ROOT / "rules" / "acme-en.leadrules").exists(),
+                    reason="rules/acme-en.leadrules is not there")
+def test_the_readme_command_gives_the_same_english_pdf_twice(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from leadrules.cli import main
+
+    rules = ROOT / "rules" / "acme-en.leadrules"
+    made = []
+    for name in ("a.pdf", "b.pdf"):
+        out = tmp_path / name
+        result = CliRunner().invoke(main, ["render", str(rules), "--format", "pdf", "-o",
+                                           str(out), "--date", "2027-01-04"])
+        assert result.exit_code == 0, result.output
+        made.append(out.read_bytes())
+    assert made[0] == made[1]
+    reader = pypdf.PdfReader(io.BytesIO(made[0]))
+    fingerprint = check(rules).fingerprint
+    pages = reader.pages
+    for number, page in enumerate(pages, start=1):
+        text = " ".join(page.extract_text().split())
+        assert f"page {number} / {len(pages)}" in text and f"Fingerprint {fingerprint}" in text
+    text = " ".join(" ".join(p.extract_text() for p in pages).split())
+    for expected in ("Document issued on January 4, 2027", "$2,100,000", "Marketing commits to "
+                     "delivering at least 300 leads", "For Marketing", "Marcus Reyes"):
+        assert expected in text
+    assert reader.trailer["/Root"]["/Lang"] == "en"
+
+
+@pytest.mark.skipif(not (ROOT / "rules" / "acme.leadrules").exists(),
+                    reason="rules/acme.leadrules is not there")
+def test_an_agreement_with_includes_attaches_every_rule_file() -> None:
+    rs = check(ROOT / "rules" / "acme.leadrules")
+    reader = pypdf.PdfReader(io.BytesIO(render_pdf(rs, on=ON)))
+    files = reader.attachments
+    assert files["acme.leadrules"][0] == (ROOT / "rules" / "acme.leadrules").read_bytes()
+    included = ROOT / "rules" / "commun" / "messageries.leadrules"
+    assert included.read_bytes() in [data for name, (data, *_) in files.items()
+                                     if name.endswith("messageries.leadrules")]
+    assert json.loads(files["leadrules-canonical.json"][0])["format"] == "leadrules-canonical/1"
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert "960 000 €".replace(" ", "") in text.replace(" ", "").replace("\u202f", "") \
+        .replace("\u00a0", "")
