@@ -300,7 +300,8 @@ def test_malformed_row_and_missing_key_messages(tmp_path: Path, leads) -> None:
 
 def test_not_utf8_export_says_the_line(tmp_path: Path, leads) -> None:
     lines = leads.read_text(encoding="utf-8").splitlines()
-    text = "\n".join([lines[0], *[lines[1]] * 3000, lines[2].replace("jo@", "jö@")]) + "\n"
+    copies = [lines[1].replace("BW-1,", f"BW-1-{i},", 1) for i in range(3000)]
+    text = "\n".join([lines[0], *copies, lines[2].replace("jo@", "jö@")]) + "\n"
     path = tmp_path / "old.csv"
     path.write_bytes(text.encode("latin-1"))
     out = tmp_path / "scores.csv"

@@ -133,7 +133,8 @@ def test_a_wrong_expected_value_shows_a_diff(tmp_path: Path) -> None:
     path.write_text(json.dumps({"cases": [
         {"name": "off by ten", "as of": "2027-03-01T10:00",
          "lead": {"email": "a@acme.fr", "role": "decision_maker"},
-         "expect": {"fit": 30, "temperature": "hot", "bant": "no", "nothing": 1},
+         "expect": {"fit": 30, "temperature": "hot", "bant": "no", "nothing": 1,
+                    "fit_grade": "E", "stage": "mql"},
          "fired": ["Nope"]}]}), encoding="utf-8")
     result = run("test", REFERENCE, "--cases", str(path))
     assert result.exit_code == 1
@@ -141,7 +142,10 @@ def test_a_wrong_expected_value_shows_a_diff(tmp_path: Path) -> None:
     assert "fit: expected 30, got 20" in out
     assert "tests/fixtures/reference.leadrules:61  +20 when role == decision_maker" in out
     assert "temperature: expected hot, got cold" in out
-    assert "bant: expected no, got missing" in out
+    assert "bant: expected no, got unknown" in out  # a result, not a field: never "missing"
+    assert "fit_grade: expected E (which fit_grade never is: it is one of A, B, C, D), got C" \
+        in out
+    assert "stage: expected mql, got lead" in out
     assert "there is no result named 'nothing'" in out
     assert 'no rule is labelled "Nope"' in out
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from leadrules import ast, unparse
+from leadrules.codegen import QUANTILES
 from leadrules.diagnostics import Diagnostic, did_you_mean, error
 from leadrules.engine import Engine, coerce_events, coerce_lead, from_ruleset, parse_as_of
 from leadrules.explain import Evaluated, blockers, describe, evaluate, named, show, truth
@@ -398,8 +399,26 @@ def _value_failure(ev: Evaluated, check: Check) -> Failure | None:
     if ok:
         return None
     rs = ev.engine.ruleset
-    return Failure(check, f"{key}: expected {expected}, got {show(actual, rs)}",
-                   involved_lines(ev, [key]))
+    # A result nobody could compute is unknown ("missing" is for the lead's own fields).
+    got = show(actual, rs) if actual is not None else "no stage" if kind == "stage" else "unknown"
+    possible = _possible_values(rs, key, kind)
+    if possible and expected not in possible and expected != "unknown (missing)":
+        expected += f" (which {key} never is: it is one of {', '.join(possible)})"
+    return Failure(check, f"{key}: expected {expected}, got {got}", involved_lines(ev, [key]))
+
+
+def _possible_values(rs, key: str, kind: str) -> list[str]:
+    """The values a grade, the stage or the route can take, for a clearer failure."""
+    if kind == "grade" and key in rs.grades:
+        grade = rs.grades[key]
+        if grade.quantiles:
+            return [f"q{i + 1}" for i in range(QUANTILES[grade.quantiles])]
+        return [row.name for row in grade.rows]
+    if kind == "stage":
+        return [s.name for s in rs.stages] + ["disqualified"]
+    if kind == "route":
+        return [r.name for r in rs.routes]
+    return []
 
 
 _UNKNOWN_WORDS = {"unknown", "missing", "none", "null", ""}
