@@ -129,6 +129,14 @@ def test_the_pieces_of_the_agreement_check_without_errors(tmp_path):
     # The reference design's SLA example deliberately promises less than the target needs.
     below = [d.message for d in rs.diagnostics if d.code == "LR605"]
     assert len(below) == 1 and "89" in below[0]
+    # The other warnings are the ones the page explains: band A of fit_grade is out of reach
+    # of the four fit rules shown (section 8), and two definitions shown on their own.
+    assert sorted((d.code, d.message) for d in rs.diagnostics if d.code != "LR605") == [
+        ("LR401", "no lead can reach the band 'A' (fit >= 70): fit is between -50 and 60"),
+        ("LR703", "the segment 'large_account' is never used"),
+        ("LR705", "the calendar 'support' is never used"),
+    ]
+    assert "no lead can reach the band 'A' (fit\n  >= 70)" in DOC.read_text(encoding="utf-8")
     # Every piece was read: its definitions are in the checked ruleset.
     assert {"icp", "excluded", "large_account"} <= set(rs.segments)
     assert {"fit", "engagement", "total", "intent"} <= set(rs.scores)
