@@ -136,7 +136,7 @@ def test_the_pieces_of_the_agreement_check_without_errors(tmp_path):
         ("LR703", "the segment 'large_account' is never used"),
         ("LR705", "the calendar 'support' is never used"),
     ]
-    assert "no lead can reach the band 'A' (fit\n  >= 70)" in DOC.read_text(encoding="utf-8")
+    assert "`A when >= 70` is such a band" in DOC.read_text(encoding="utf-8")
     # Every piece was read: its definitions are in the checked ruleset.
     assert {"icp", "excluded", "large_account"} <= set(rs.segments)
     assert {"fit", "engagement", "total", "intent"} <= set(rs.scores)
