@@ -37,10 +37,6 @@ class Type:
     of: str | None = None
     currency: str | None = None
 
-    @property
-    def numeric(self) -> bool:
-        return self.kind in ("int", "number", "money", "percent")
-
     def __str__(self) -> str:
         if self.kind in ("enum", "grade") and self.of:
             return f"{self.kind} {self.of}"

@@ -48,10 +48,6 @@ class Funnel:
     def stage(self, name: str) -> StageNeed | None:
         return next((s for s in self.stages if s.stage == name), None)
 
-    @property
-    def value_per_customer(self) -> Decimal:
-        return self.average_deal
-
 
 def ceil(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_CEILING))

@@ -35,7 +35,7 @@ def not_rules(path: str) -> str | None:
             f"command is written `{usage}`")
 
 
-def load_checked(path: str, allow_warnings: bool = True) -> Ruleset:
+def load_checked(path: str) -> Ruleset:
     """The checked ruleset; when the file is not there, exit with code 2; when it has errors
     or defines nothing at all, print why and exit with code 1."""
     from leadrules.check import check
