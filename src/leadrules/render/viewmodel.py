@@ -266,7 +266,7 @@ class _Builder:
                     if sym is not None and sym.type.kind == "money"
                     else self.t.number(rule.unit.value))
             condition = CondNode(line=self.rich("scores.per_unit", unit=unit,
-                                                of=self.p.det(noun, "of_the")).capitalized())
+                                                the=self.p.det(noun, "the")).capitalized())
             points = self.text("scores.points_each_unit", points=self.t.signed(rule.points.value),
                                unit=unit)
         return {"group": False, "nested": nested, "label": label, "condition": condition,
