@@ -173,3 +173,13 @@ def test_parser_cache_lives_in_the_user_cache_folder(tmp_path, monkeypatch) -> N
     assert path != syntax._cache_file("another grammar")
     monkeypatch.setenv("LEADRULES_NO_CACHE", "1")
     assert syntax._cache_file("grammar text") is None
+
+
+def test_a_comparison_without_its_value_is_not_mistaken_for_a_missing_brace(tmp_path) -> None:
+    from leadrules.check import check
+
+    rules = tmp_path / "r.leadrules"
+    rules.write_text("lead {\n    n int\n}\nscore s {\n    +1 per 1 of n\n}\n"
+                     "grade g by s {\n    A when >=\n    B otherwise\n}\n", encoding="utf-8")
+    (d,) = check(rules).diagnostics
+    assert (d.code, d.span.line, d.message) == ("LR001", 8, "this line stops before its value")

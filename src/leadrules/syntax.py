@@ -559,6 +559,10 @@ def _explain_token(exc, token, expected: list[str], chunk: str) -> tuple[str, st
     if expected == ["PERCENT"]:
         return f"expected a percentage such as 40%, but found {found}", "write `40%`"
     if token.type == "_NL" and "LBRACE" in expected:
+        if "NUMBER" in expected:
+            # A value is missing (a `{` could only start a set of values here).
+            return ("this line stops before its value",
+                    "finish it with a value: a number, a name, a text or a set {…}")
         return ("the block must open with '{' at the end of this line",
                 "add '{' at the end of the line")
     if token.type == "RBRACE" and _TOP_LEVEL & set(expected):
