@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import ROUND_CEILING, Decimal, localcontext
 from pathlib import Path
 
-from leadrules import ast, reach
+from leadrules import ast, calendars, reach
 from leadrules.diagnostics import ERROR, Diagnostic, did_you_mean, error, finish, warning
 from leadrules.loader import load_modules
 from leadrules.model import (
@@ -1040,27 +1040,6 @@ def check_header(rs: Ruleset) -> list[Diagnostic]:
     return out
 
 
-_DAYS = {
-    "mon": 0, "monday": 0, "lun": 0, "lundi": 0, "tue": 1, "tuesday": 1, "mar": 1, "mardi": 1,
-    "wed": 2, "wednesday": 2, "mer": 2, "mercredi": 2, "thu": 3, "thursday": 3, "jeu": 3,
-    "jeudi": 3, "fri": 4, "friday": 4, "ven": 4, "vendredi": 4, "sat": 5, "saturday": 5,
-    "sam": 5, "samedi": 5, "sun": 6, "sunday": 6, "dim": 6, "dimanche": 6,
-}
-
-
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def _minutes(text: str) -> int | None:
-    hh, _, mm = text.partition(":")
-    if not (hh.isdigit() and mm.isdigit() and len(mm) == 2):
-        return None
-    h, m = int(hh), int(mm)
-    if (h, m) == (24, 0):
-        return 24 * 60
-    return h * 60 + m if h < 24 and m < 60 else None
-
-
 def check_calendars(rs: Ruleset) -> list[Diagnostic]:
     """Day names and opening hours (several `hours` lines add up; a range may wrap the week)."""
     out: list[Diagnostic] = []
@@ -1069,9 +1048,9 @@ def check_calendars(rs: Ruleset) -> list[Diagnostic]:
         for line in cal.hours:
             windows = []
             for start, end in line.windows:
-                a, b = _minutes(start), _minutes(end)
-                if a is None or b is None or a == 24 * 60:
-                    bad = start if a is None or a == 24 * 60 else end
+                a, b = calendars.minutes(start), calendars.minutes(end)
+                if a is None or b is None or a == calendars.END_OF_DAY:
+                    bad = start if a is None or a == calendars.END_OF_DAY else end
                     out.append(error("LR108", f"'{bad}' is not a time of day", line.span,
                                      "write times as HH:MM, from 00:00 to 24:00"))
                 elif b <= a:
@@ -1081,17 +1060,13 @@ def check_calendars(rs: Ruleset) -> list[Diagnostic]:
                 else:
                     windows.append((a, b, line.span))
             for first, last in line.days:
-                lo, hi = _DAYS.get(first.lower()), _DAYS.get(last.lower())
-                for name, number in ((first, lo), (last, hi)):
-                    if number is None:
+                for name in (first, last):
+                    if calendars.day_number(name) is None:
                         out.append(error(
                             "LR107", f"'{name}' is not a day of the week", line.span,
-                            did_you_mean(name.lower(), list(_DAYS))
+                            did_you_mean(name.lower(), list(calendars.DAYS))
                             or "write mon, tue, wed, thu, fri, sat or sun"))
-                if lo is None or hi is None:
-                    continue
-                days = range(lo, hi + 1) if lo <= hi else [*range(lo, 7), *range(hi + 1)]
-                for d in days:
+                for d in calendars.day_range(first, last) or ():
                     week[d].extend(windows)
         reported: set[ast.Span] = set()
         for number, day in enumerate(week):
@@ -1100,7 +1075,7 @@ def check_calendars(rs: Ruleset) -> list[Diagnostic]:
                 if a2 < b1 and span not in reported:
                     reported.add(span)
                     out.append(error(
-                        "LR108", f"these opening hours overlap others on {_DAY_NAMES[number]} "
+                        "LR108", f"these opening hours overlap others on {calendars.DAY_NAMES[number]} "
                         f"(at {a2 // 60:02d}:{a2 % 60:02d})", span,
                         "give each day's hours once, without overlaps"))
     return out

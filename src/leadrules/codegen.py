@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from leadrules import ast, unparse
+from leadrules import ast, calendars, unparse
 from leadrules.diagnostics import Diagnostic, error
 from leadrules.model import (
     CRITERION,
@@ -49,7 +49,6 @@ _UNIT_SECONDS = {
     "months": 30 * 86400, "years": 365 * 86400,
 }
 _INVERSE = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # Operator precedence of the Python text we build, to place parentheses.
 _ATOM, _NOT, _AND, _OR, _IFELSE = 0, 1, 2, 3, 4
@@ -609,7 +608,7 @@ class Generator:
         self.patterns: dict[str, str] = {}        # pattern -> global name
         self.decays: dict[str, str] = {}          # score -> helper name
         self.helpers: set[str] = set()
-        self.calendar = self._calendar()
+        self.calendar = calendars.agreement_calendar(self.rs)
         self.needs_now = False
         self.explain = False
         self.score_mode: dict[str, bool] = {}     # score -> integral
@@ -653,43 +652,10 @@ class Generator:
 
     # ------------------------------------------------------------------ calendar
 
-    def _calendar(self) -> ast.Calendar | None:
-        """The agreement's business calendar: the sales SLA's, else one named `business`."""
-        sales = self.rs.sla_sales
-        if sales is not None:
-            chosen = sales.first(ast.SlaCalendar)
-            if chosen is not None and chosen.name in self.rs.calendars:
-                return self.rs.calendars[chosen.name]
-        return self.rs.calendars.get("business")
-
-    def calendar_hours(self) -> tuple[tuple[tuple[int, int], ...], ...]:
+    def calendar_hours(self) -> calendars.Week:
         """Working windows per weekday (Monday first), as minutes after local midnight."""
-        days: list[list[tuple[int, int]]] = [[] for _ in range(7)]
         assert self.calendar is not None
-        for hours in self.calendar.hours:
-            chosen: list[int] = []
-            for first, last in hours.days:
-                a, b = _day_index(first), _day_index(last)
-                if a is None or b is None:
-                    self.fail("LR107", f"'{first if a is None else last}' is not a day of the week",
-                              hours, "write mon, tue, wed, thu, fri, sat or sun")
-                    continue
-                i = a
-                while True:
-                    if i not in chosen:
-                        chosen.append(i)
-                    if i == b:
-                        break
-                    i = (i + 1) % 7
-            for start, end in hours.windows:
-                lo, hi = _minutes(start), _minutes(end)
-                if lo is None or hi is None or hi <= lo:
-                    self.fail("LR108", f"'{start}-{end}' is not a time window", hours,
-                              "write it as 09:00-18:00")
-                    continue
-                for i in chosen:
-                    days[i].append((lo, hi))
-        return tuple(tuple(sorted(set(d))) for d in days)
+        return calendars.week(self.calendar)
 
     def business(self) -> bool:
         """Whether business durations need the calendar (24/7 without one)."""
@@ -1981,7 +1947,7 @@ class Generator:
                         "local midnight, Monday first.")
             out.line("CALENDAR_HOURS = (")
             with out.indent():
-                for day, windows in zip(_DAYS, self.calendar_hours(), strict=True):
+                for day, windows in zip(calendars.DAY_KEYS, self.calendar_hours(), strict=True):
                     out.line(f"{windows!r},  # {day}")
             out.line(")")
             holidays = sorted({h.value for h in self.calendar.holidays})
@@ -2055,21 +2021,6 @@ def _codes(codes: list[str]) -> str:
     if not codes:
         return "()"
     return "(" + ", ".join(codes) + ("," if len(codes) == 1 else "") + ")"
-
-
-def _day_index(name: str) -> int | None:
-    key = name.lower()[:3]
-    return _DAYS.index(key) if key in _DAYS else None
-
-
-def _minutes(text: str) -> int | None:
-    hours, _, minutes = text.partition(":")
-    if not (hours.isdigit() and minutes.isdigit()):
-        return None
-    h, m = int(hours), int(minutes)
-    if m >= 60 or h > 24 or (h == 24 and m):
-        return None
-    return h * 60 + m
 
 
 def eval_str(code: str) -> str:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import time
 
-from leadrules import ast
+from leadrules import ast, calendars
 from leadrules.model import (
     CRITERION,
     EMAIL_DOMAIN,
@@ -566,21 +565,21 @@ class Phrasing:
     def times(self, windows) -> Rich:
         spans = []
         for start, end in windows:
-            h1, m1 = (int(x) for x in start.split(":"))
-            h2, m2 = (int(x) for x in end.split(":"))
-            spans.append(self.m.rich("calendar.span", start=self.typo.time(time(h1, m1)),
-                                     end=self.typo.time(time(h2 % 24, m2))))
+            spans.append(self.m.rich(
+                "calendar.span", start=self.typo.time(calendars.clock(calendars.minutes(start))),
+                end=self.typo.time(calendars.clock(calendars.minutes(end)))))
         return self.typo.rich_list(spans, "and")
 
+    def day(self, name: str) -> str:
+        number = calendars.day_number(name)
+        return self.typo.day_name(number) if number is not None else name
+
     def days(self, spans) -> Rich:
-        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
         parts = []
         for first, last in spans:
-            a = self.typo.day_name(names.index(first[:3].lower())) if first[:3].lower() in names \
-                else first
+            a = self.day(first)
             if last and last != first:
-                b = self.typo.day_name(names.index(last[:3].lower())) if last[:3].lower() in names \
-                    else last
+                b = self.day(last)
                 parts.append(self.m.rich("calendar.days_range", first=a, last=b))
             else:
                 parts.append(self.m.rich("calendar.day", day=a))

@@ -11,6 +11,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from leadrules import ast, data, plan, sla
+from leadrules.calendars import agreement_calendar
 from leadrules.model import Ruleset
 from leadrules.report import activities as acts
 from leadrules.report import metrics
@@ -115,7 +116,7 @@ def _build(rs: Ruleset, options: Options, evaluate: Evaluate | None,
         evaluate = engine_evaluator(rs)
     as_of = _as_of(options, zone, now)
     try:
-        cal = business_calendar(_sales_calendar(rs), rs.timezone)
+        cal = business_calendar(agreement_calendar(rs), rs.timezone)
     except ValueError as e:
         raise ReportError(str(e)) from None
     ladder = ladder_of(rs)
@@ -191,18 +192,6 @@ def condition_words(cond: ast.Cond) -> str:
     from leadrules.unparse import cond as unparse
 
     return unparse(cond)
-
-
-def _sales_calendar(rs: Ruleset) -> ast.Calendar | None:
-    sales = rs.sla_sales
-    named = sales.first(ast.SlaCalendar) if sales else None
-    if named is not None:
-        cal = rs.calendars.get(named.name)
-        if cal is None:
-            raise ReportError(f"{named.span}: the sales SLA names the calendar '{named.name}', "
-                              "which is not defined")
-        return cal
-    return next(iter(rs.calendars.values()), None)
 
 
 def _as_of(options: Options, zone: ZoneInfo, now: datetime | None) -> datetime:
