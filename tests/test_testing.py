@@ -223,7 +223,7 @@ def test_explain_why_not_names_the_first_failed_condition(tmp_path: Path) -> Non
     assert result.exit_code == 0
     assert "Why not sql?" in result.output
     assert "needs bant, which is unknown" in result.output
-    assert "Budget: budget >= 5000 EUR is unknown: budget is missing" in result.output
+    assert "Budget: budget >= 5_000 EUR is unknown: budget is missing" in result.output
     grade = run("explain", REFERENCE, path, "--as-of", "2027-03-01T10:00", "--why-not", "hot")
     assert "Not hot (Chaud): it needs engagement >= 60 (engagement is 42.5)." in grade.output
     row = run("explain", REFERENCE, path, "--as-of", "2027-03-01T10:00",

@@ -226,7 +226,7 @@ def evaluate(lead, events=(), as_of=None, explain=False, cuts=None):
     since_2_business_days = _working_days_back(now, 2)
 
     # tests/cases_codegen/business/input.leadrules:35  segment chief
-    #     title matches "^(Chief|C[A-Z]O)\\b"
+    #     title matches "^(Chief|C[A-Z]O)\b"
     #     signed_on >= 2027-01-01
     #     seen_at < 2027-06-01T12:00
     segment_chief = True if lead_title is not None and PATTERN_1.search(lead_title) is not None and lead_signed_on is not None and lead_signed_on >= datetime.date(2027, 1, 1) and lead_seen_at is not None and lead_seen_at < datetime.datetime(2027, 6, 1, 10, 0) else False if (lead_title is not None and PATTERN_1.search(lead_title) is None) or (lead_signed_on is not None and lead_signed_on < datetime.date(2027, 1, 1)) or (lead_seen_at is not None and lead_seen_at >= datetime.datetime(2027, 6, 1, 10, 0)) else None
@@ -313,7 +313,7 @@ def _evaluate_explained(lead, events, as_of, cuts):
     ladder = []
 
     # tests/cases_codegen/business/input.leadrules:35  segment chief
-    #     title matches "^(Chief|C[A-Z]O)\\b"
+    #     title matches "^(Chief|C[A-Z]O)\b"
     #     signed_on >= 2027-01-01
     #     seen_at < 2027-06-01T12:00
     segment_chief = True if lead_title is not None and PATTERN_1.search(lead_title) is not None and lead_signed_on is not None and lead_signed_on >= datetime.date(2027, 1, 1) and lead_seen_at is not None and lead_seen_at < datetime.datetime(2027, 6, 1, 10, 0) else False if (lead_title is not None and PATTERN_1.search(lead_title) is None) or (lead_signed_on is not None and lead_signed_on < datetime.date(2027, 1, 1)) or (lead_seen_at is not None and lead_seen_at >= datetime.datetime(2027, 6, 1, 10, 0)) else None

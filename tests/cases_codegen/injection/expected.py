@@ -142,7 +142,7 @@ def evaluate(lead, events=(), as_of=None, explain=False, cuts=None):
     # tests/cases_codegen/injection/input.leadrules:30  +128 when kind == d
     if lead_kind == 'd':
         score_s += 128
-    # tests/cases_codegen/injection/input.leadrules:31  +256 when name matches "^'''\\{\\}\"[0-9]?$" "pattern"
+    # tests/cases_codegen/injection/input.leadrules:31  +256 when name matches "^'''\{\}\"[0-9]?$" "pattern"
     if lead_name is not None and PATTERN_1.search(lead_name) is not None:
         score_s += 256
     # tests/cases_codegen/injection/input.leadrules:32  +512 when note is present
@@ -251,7 +251,7 @@ def _evaluate_explained(lead, events, as_of, cuts):
         rules[7] = (False, None, 0, 0, 0)
     else:
         rules[7] = (None, None, 0, 0, 0)
-    # tests/cases_codegen/injection/input.leadrules:31  +256 when name matches "^'''\\{\\}\"[0-9]?$" "pattern"
+    # tests/cases_codegen/injection/input.leadrules:31  +256 when name matches "^'''\{\}\"[0-9]?$" "pattern"
     if lead_name is not None and PATTERN_1.search(lead_name) is not None:
         score_s += 256
         rules[8] = (True, None, 256, 256, 256)

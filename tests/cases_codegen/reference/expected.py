@@ -359,7 +359,7 @@ def evaluate(lead, events=(), as_of=None, explain=False, cuts=None):
     grade_monetary = _quantile(value_monetary, cut)
 
     # tests/fixtures/reference.leadrules:97  qualification bant "BANT" require 3 of 4
-    # tests/fixtures/reference.leadrules:98  budget "Budget" when budget >= 5000 EUR
+    # tests/fixtures/reference.leadrules:98  budget "Budget" when budget >= 5_000 EUR
     bant_budget = True if lead_budget is not None and lead_budget >= 5000 else False if lead_budget is not None and lead_budget < 5000 else None
     # tests/fixtures/reference.leadrules:99  authority "Autorité" when role == decision_maker
     bant_authority = True if lead_role == 'decision_maker' else False if lead_role is not None and lead_role != 'decision_maker' else None
@@ -659,7 +659,7 @@ def _evaluate_explained(lead, events, as_of, cuts):
     grade_monetary = _quantile(value_monetary, cut)
 
     # tests/fixtures/reference.leadrules:97  qualification bant "BANT" require 3 of 4
-    # tests/fixtures/reference.leadrules:98  budget "Budget" when budget >= 5000 EUR
+    # tests/fixtures/reference.leadrules:98  budget "Budget" when budget >= 5_000 EUR
     bant_budget = True if lead_budget is not None and lead_budget >= 5000 else False if lead_budget is not None and lead_budget < 5000 else None
     # tests/fixtures/reference.leadrules:99  authority "Autorité" when role == decision_maker
     bant_authority = True if lead_role == 'decision_maker' else False if lead_role is not None and lead_role != 'decision_maker' else None
