@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import ROUND_CEILING, Decimal, localcontext
 from pathlib import Path
 
-from leadrules import ast, calendars, reach
+from leadrules import ast, calendars, reach, unparse
 from leadrules.diagnostics import ERROR, Diagnostic, did_you_mean, error, finish, warning
 from leadrules.loader import load_modules
 from leadrules.model import (
@@ -369,28 +369,11 @@ def _pct(value: Decimal) -> str:
 
 
 def _value_text(node) -> str:
-    """A literal or a name as it reads in a message."""
-    if isinstance(node, ast.Ref):
-        return node.name
-    if isinstance(node, (ast.Number, ast.Percent)):
-        return _pct(node.value) if isinstance(node, ast.Percent) else _num(node.value)
-    if isinstance(node, ast.Money):
-        return f"{_num(node.amount)} {node.currency}"
-    if isinstance(node, ast.String):
-        return f'"{node.value}"'
-    if isinstance(node, (ast.DateLit, ast.DateTimeLit)):
-        return node.value.isoformat()
-    if isinstance(node, ast.Bool):
-        return "true" if node.value else "false"
-    if isinstance(node, ast.Duration):
-        return f"{_num(node.amount)} {'business ' if node.business else ''}{node.unit}"
-    if isinstance(node, ast.Count):
-        return f"count({node.event})"
-    if isinstance(node, ast.Sum):
-        return f"sum({node.target.name})"
-    if isinstance(node, ast.DaysSince):
-        return f"days since last {node.event}"
-    return "this value"
+    """A literal or a name as the rule file writes it, for a message."""
+    try:
+        return unparse.expr(node)
+    except TypeError:
+        return "this value"
 
 
 def _what(t: Type) -> str:
