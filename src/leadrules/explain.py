@@ -247,15 +247,7 @@ def breakdown(ev: Evaluated) -> str:
                 continue
             if not c.counted and not c.points:
                 continue
-            notes = []
-            if c.kind == "per event" and c.count:
-                notes.append(f"{c.count} event{'s' if c.count > 1 else ''}")
-            if c.kind == "per unit" and c.count:
-                notes.append(f"{c.count} unit{'s' if abs(c.count) > 1 else ''}")
-            if c.has_decayed:
-                notes.append(f"{signed(c.points)} before decay: older activity counts less")
-            if c.capped:
-                notes.append(f"capped, it would give {signed(c.decayed)}")
+            notes = c.notes()
             note = f" ({'; '.join(notes)})" if notes else ""
             lines.append(f"{signed(c.counted):>6}  {c.label}{note}  [{c.source}]")
         for g in score.groups:

@@ -50,6 +50,19 @@ class RuleContribution(_Model):
     def has_decayed(self) -> bool:
         return self.decayed != self.points
 
+    def notes(self) -> list[str]:
+        """What a reader needs beside the points: how much was counted, decay, caps."""
+        out = []
+        if self.kind == "per event" and self.count:
+            out.append(f"{self.count} event{'s' if self.count > 1 else ''}")
+        elif self.kind == "per unit" and self.count:
+            out.append(f"{self.count} unit{'s' if abs(self.count) > 1 else ''}")
+        if self.has_decayed:
+            out.append(f"{signed(self.points)} before decay: older activity counts less")
+        if self.capped:
+            out.append(f"capped, it would give {signed(self.decayed)}")
+        return out
+
 
 class GroupResult(_Model):
     name: str
@@ -349,17 +362,9 @@ def reasons(result: LeadResult) -> list[str]:
             if not rule.counted and not rule.points:
                 continue
             line = f"{signed(rule.counted)} {name}: {rule.label}"
-            notes = []
-            if rule.kind == "per event" and rule.count:
-                notes.append(f"{rule.count} event{'s' if rule.count > 1 else ''}")
-            elif rule.kind == "per unit" and rule.count:
-                notes.append(f"{rule.count} unit{'s' if abs(rule.count) > 1 else ''}")
-            if rule.has_decayed:
-                notes.append(f"{signed(rule.points)} before decay")
-            if rule.capped:
-                notes.append(f"capped from {signed(rule.decayed)}")
+            notes = rule.notes()
             if notes:
-                line += " (" + ", ".join(notes) + ")"
+                line += " (" + "; ".join(notes) + ")"
             out.append(line + ".")
         for group in score.groups:
             if group.counted != group.total:
