@@ -170,6 +170,12 @@ def _freeze(rules: str, rs, cuts: dict) -> None:
     for name, why in skipped.items():
         click.echo(f"--freeze-cuts: the cut points of {name} were not written: {why}.",
                    err=True)
+    main = rs.modules[0].path  # how the checker names the main file
+    if main in texts and not check(rules, text=texts[main]).ok:
+        # Never write a rule file that would no longer check.
+        click.echo(f"error: with the cut points, {rules} would not check; nothing was written.",
+                   err=True)
+        raise SystemExit(PROBLEMS)
     for file, text in texts.items():
         try:
             write_atomically(Path(file), text)
