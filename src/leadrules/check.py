@@ -55,7 +55,7 @@ def check(path: str | Path, text: str | None = None) -> Ruleset:
     # The passes see what reading found, so that they stay quiet about what a part of a file
     # that could not be read would have defined.
     rs.diagnostics = list(diagnostics)
-    rs._unreadable = _unreadable_names(rs, path, text)
+    rs.unreadable = _unreadable_names(rs, path, text)
     if modules:
         for check_pass in CHECKS:
             try:
@@ -304,7 +304,7 @@ def _misspelt_definitions(chunk: str) -> set[str]:
 
 
 def _hidden(rs: Ruleset, name: str) -> bool:
-    return name in getattr(rs, "_unreadable", ())
+    return name in rs.unreadable
 
 
 def _has_syntax_errors(rs: Ruleset) -> bool:

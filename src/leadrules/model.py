@@ -84,6 +84,9 @@ class Ruleset:
     # The SLA figures derived from the marketing commitments (sla.py), when there are some.
     funnel: object = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Names that the parts of the files which could not be read seem to define: a reference to
+    # one is not reported as unknown, the syntax error already explains it (check.py).
+    unreadable: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:
