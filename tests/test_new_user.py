@@ -526,3 +526,16 @@ def test_report_refuses_a_folder_a_missing_output_folder_and_an_unknown_suffix(t
     docx = runner.invoke(main, [*base, "--leads", str(activities), "-o", str(tmp_path / "r.docx")])
     assert docx.exit_code == 2 and "name it .html, .md or .json" in docx.output
     assert not (tmp_path / "r.docx").exists()
+
+
+def test_fmt_refuses_a_file_that_is_not_rules(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from leadrules.cli import main
+
+    export = tmp_path / "leads.csv"
+    export.write_text("hello\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["fmt", str(export)])
+    assert result.exit_code == 2
+    assert "is not a rule file" in result.output
+    assert export.read_text(encoding="utf-8") == "hello\n"

@@ -20,7 +20,8 @@ NOT_RULES = frozenset({".csv", ".tsv", ".json", ".jsonl", ".ndjson", ".parquet",
 _USAGE = {"score": "leadrules score rules.leadrules leads.csv",
           "explain": "leadrules explain rules.leadrules lead.json",
           "verify": "leadrules verify accord.pdf rules.leadrules",
-          "check": "leadrules check rules/"}
+          "check": "leadrules check rules/",
+          "fmt": "leadrules fmt rules/"}
 
 
 def not_rules(path: str) -> str | None:

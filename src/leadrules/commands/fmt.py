@@ -51,8 +51,15 @@ def command(paths: tuple[str, ...], check: bool, show_diff: bool) -> None:
     PATH is a .leadrules file, a folder (searched for *.leadrules files) or - to read the rules
     from standard input and write them formatted to standard output.
     """
+    from leadrules.commands.common import not_rules
     from leadrules.fmt import FormatError, format_source
 
+    for path in paths:
+        wrong = not_rules(path)
+        if wrong:
+            # fmt rewrites files in place: never touch an export or a document by mistake.
+            click.echo(f"error: {wrong}.", err=True)
+            raise SystemExit(USAGE)
     if "-" in paths and len(paths) > 1:
         click.echo("error: '-' (standard input) cannot be combined with other paths.", err=True)
         raise SystemExit(USAGE)
