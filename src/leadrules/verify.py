@@ -284,13 +284,12 @@ def _diff(a, b, path: list[str]) -> list[tuple[list[str], str, str]]:
 
 def format_report(report: Report) -> str:
     """The report for people: what was checked, what matches, what does not and why."""
+    if report.fingerprint is None:
+        return (f"{report.document}\n  FAIL  the document carries no leadrules fingerprint: it "
+                "was not rendered by `leadrules render`, or its metadata was removed.")
     lines = [f"{report.document}: agreement rendered"
              + (f" in {report.language}" if report.language else "")
              + (f", dated {report.date}" if report.date else "")]
-    if report.fingerprint is None:
-        lines.append("  FAIL  the document carries no leadrules fingerprint: it was not "
-                     "rendered by `leadrules render`, or its metadata was removed.")
-        return "\n".join(lines)
     if report.matches:
         lines.append(f"  ok    it matches {report.rules} (fingerprint {report.fingerprint}).")
     else:
