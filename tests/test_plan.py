@@ -89,16 +89,33 @@ def test_reference_value_of_an_mql_and_budget():
 
 
 def test_reference_formulas_show_the_arithmetic():
-    text = plan.to_text(plan.build(check(REFERENCE), "month"))
-    assert "marketing revenue = 2 400 000 EUR × 40 % = 960 000 EUR" in text
-    assert "customers = 960 000 EUR / 12 000 EUR = 80" in text
-    assert "= 80 / (50 % × 60 % × 25 %) = 1 066.7, rounded up to 1 067" in text
-    assert "= 80 / (20 % × 50 % × 60 % × 25 %) = 5 333.3, rounded up to 5 334" in text
-    assert "One MQL is worth 12 000 EUR × 7.5 % = 900.00 EUR." in text
-    assert "budget per customer = 270 000 EUR / 80 = 3 375.00 EUR" in text
-    assert "The commitment to deliver at least 70 leads at stage mql per month is BELOW the 89 " \
-        "the revenue target needs." in text
+    text = plan.render(plan.build(check(REFERENCE), "month"), "text", "en")
+    assert "marketing revenue = €2,400,000 × 40% = €960,000" in text
+    assert "customers = €960,000 / €12,000 = 80" in text
+    assert "= 80 / (50% × 60% × 25%) = 1,066.7, rounded up to 1,067" in text
+    assert "= 80 / (20% × 50% × 60% × 25%) = 5,333.3, rounded up to 5,334" in text
+    assert "One MQL is worth €12,000 × 7.5% = €900.00." in text
+    assert "budget per Customer = €270,000 / 80 = €3,375.00" in text
+    assert "The commitment to deliver at least 70 leads at stage Lead qualifié marketing (MQL) " \
+        "per month is BELOW the 89 the revenue target needs." in text
     assert "12 months, each figure rounded up." in text and "(s)" not in text
+
+
+def test_reference_plan_in_french():
+    """A French agreement gets its plan in French: French figures, French words, French spaces
+    (narrow no-break before the colon, inside « »)."""
+    text = plan.render(plan.build(check(REFERENCE), "month"), "text", "fr")
+    nb, nnb = "\u00a0", "\u202f"
+    assert f"chiffre d’affaires à apporter par le marketing = 2{nnb}400{nnb}000{nb}€ × 40{nb}% " \
+        f"= 960{nnb}000{nb}€" in text
+    assert f"= 80 / (50{nb}% × 60{nb}% × 25{nb}%) = 1{nnb}066,7, arrondi à 1{nnb}067" in text
+    assert f"Un MQL vaut 12{nnb}000{nb}€ × 7,5{nb}% = 900,00{nb}€." in text
+    assert f"Volumes nécessaires par mois{nnb}:" in text
+    assert f"Attention{nnb}: l’engagement de livrer au moins 70 leads au stade " \
+        f"«{nnb}Lead qualifié marketing (MQL){nnb}» par mois est INFÉRIEUR aux 89" in text
+    assert "soit 12 mois" in text
+    for english in ("rounded", "needed", "per year", "Customer", "budget per"):
+        assert english not in text
 
 
 def test_quarters_and_year():
@@ -128,9 +145,9 @@ def test_single_lead_to_customer_rate(tmp_path):
     assert p.budget.per_year == 42_000
     assert dict(p.budget.per_stage)["lead"] == Decimal(42_000) / 1715
     assert dict(p.budget.per_stage)["customer"] == Decimal(42_000) / 43
-    text = plan.to_text(p)
+    text = plan.render(p, "text", "en")
     assert "lead needed" in text.lower()
-    assert "= 42.9 / 2.5 % = 1 714.3, rounded up to 1 715" in text
+    assert "= 42.9 / 2.5% = 1,714.3, rounded up to 1,715" in text
 
 
 def test_partial_month_gets_its_share():
@@ -167,13 +184,22 @@ def run(*args):
     return CliRunner().invoke(main, ["plan", *map(str, args)])
 
 
-def test_cli_text():
+def test_cli_text_speaks_the_agreements_language():
     result = run(REFERENCE)
     assert result.exit_code == 0, result.output
-    assert "5 334" in result.output and "1 067" in result.output
+    assert "5\u202f334" in result.output and "1\u202f067" in result.output
+    assert result.output.startswith("Plan du tunnel de conversion")
+    assert run(REFERENCE, "--lang", "en").output.startswith("Funnel plan:")
     rows = [line.split() for line in result.output.splitlines() if line.strip().startswith("2027-")]
     assert len(rows) == 12
     assert rows[0][:6] == ["2027-01", "445", "89", "45", "27", "7"]
+
+
+def test_generic_periods_are_named_in_the_plans_language(tmp_path):
+    text = SINGLE_RATE.replace("    effective 2027-04-01 to 2027-12-31\n", "")
+    p = plan.build(check(write(tmp_path, text)), "quarter")
+    assert "trimestre 4" in plan.render(p, "text", "fr")
+    assert "quarter 4" in plan.render(p, "text", "en")
 
 
 def test_cli_json_and_csv():
@@ -190,9 +216,9 @@ def test_cli_json_and_csv():
 
 
 def test_cli_markdown():
-    out = run(REFERENCE, "--format", "md", "--period", "year").output
+    out = run(REFERENCE, "--format", "md", "--period", "year", "--lang", "en").output
     assert out.startswith("# Funnel plan: Accord Smarketing Acme 2027")
-    assert "| per year | 5 334 | 1 067 | 534 | 320 | 80 | 270 000 EUR |" in out
+    assert "| per year | 5,334 | 1,067 | 534 | 320 | 80 | €270,000 |" in out
 
 
 def test_cli_without_sla_exits_1(tmp_path):

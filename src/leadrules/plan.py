@@ -15,7 +15,6 @@ from decimal import Decimal
 
 from leadrules import ast, sla
 from leadrules.model import Ruleset
-from leadrules.report.numbers import money, num, pct
 
 PERIODS = ("month", "quarter", "year")
 FORMATS = ("text", "md", "json", "csv")
@@ -37,15 +36,6 @@ class Period:
 
 
 @dataclass(frozen=True, slots=True)
-class Formula:
-    """`name = expression = result`, as a reader checks it with a pocket calculator."""
-
-    name: str
-    expression: str
-    result: str
-
-
-@dataclass(frozen=True, slots=True)
 class StagePlan:
     stage: str
     label: str
@@ -55,7 +45,7 @@ class StagePlan:
     per_period: Decimal  # for a full period
     needed: tuple[int, ...]  # per period of the plan, rounded up
     value_each: Decimal  # average deal × rate to customer: what one lead at this stage is worth
-    formula: Formula
+    steps: tuple[Decimal, ...]  # the conversion rates from this stage down to customer
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +56,20 @@ class Budget:
     per_period: tuple[Decimal, ...]
     per_stage: tuple[tuple[str, Decimal], ...]  # (stage, budget ÷ needed per year)
     return_on_spend: Decimal  # marketing revenue per unit of money spent
-    channels: tuple[tuple[str, str, Decimal], ...]  # (name, label, cost per year)
-    skipped: tuple[str, ...]  # channels without a cost, or with a cost in another currency
-    formulas: tuple[Formula, ...]
+    channels: tuple[ChannelCost, ...]  # the channels with a cost in the plan's currency
+    skipped: tuple[ChannelCost, ...]  # without a cost, or with a cost in another currency
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCost:
+    name: str
+    label: str
+    cost: ast.Money | None  # as declared, per `period`
+    period: str | None
+
+    @property
+    def per_year(self) -> Decimal:
+        return self.cost.amount * sla.PERIODS_PER_YEAR[self.period]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,6 @@ class Plan:
     periods: tuple[Period, ...]
     funnel: sla.Funnel
     stages: tuple[StagePlan, ...]  # from the top of the funnel down to customer
-    formulas: tuple[Formula, ...]  # marketing revenue, customers, then each stage
     budget: Budget | None
     commitments: tuple[CommitmentCheck, ...]
     effective: tuple[date, date] | None
@@ -132,72 +132,38 @@ def build(rs: Ruleset, period: str = "month") -> Plan:
     effective = _effective(rs)
     periods = periods_of(effective, period)
     labels = {s.name: s.label or s.name for s in rs.stages}
-    labels.setdefault(sla.CUSTOMER, "Customer")
-    cur = funnel.currency
     per_year_count = sla.PERIODS_PER_YEAR[period]
-
-    formulas = [
-        Formula("marketing revenue",
-                f"{money(funnel.revenue_target_per_year, cur)} × {pct(funnel.share)}",
-                money(funnel.marketing_revenue, cur, 2 if _frac(funnel.marketing_revenue) else 0)),
-        Formula("customers",
-                f"{money(funnel.marketing_revenue, cur)} / {money(funnel.average_deal, cur)}",
-                _rounded(funnel.customers)),
-    ]
-    stages = []
     steps_by_source = {c.source: c for c in marketing.of(ast.Conversion)}
-    for need in funnel.stages:
-        per_period = need.per_year / per_year_count
-        if need.stage == sla.CUSTOMER:
-            formula = formulas[1]
-        else:
-            steps = _steps_below(need.stage, steps_by_source)
-            expression = f"{num(funnel.customers, 1 if _frac(funnel.customers) else 0)} / " + (
-                f"({' × '.join(pct(r) for r in steps)})" if len(steps) > 1 else pct(steps[0]))
-            formula = Formula(f"{labels.get(need.stage, need.stage)} needed", expression,
-                              _rounded(need.per_year))
-            formulas.append(formula)
-        stages.append(StagePlan(
+    stages = tuple(
+        StagePlan(
             stage=need.stage,
-            label=labels.get(need.stage, need.stage),
+            label=labels.get(need.stage, ""),
             rate_to_customer=need.rate,
             per_year=need.per_year,
             needed_per_year=sla.ceil(need.per_year),
-            per_period=per_period,
-            needed=tuple(sla.ceil(per_period * p.weight) for p in periods),
+            per_period=need.per_year / per_year_count,
+            needed=tuple(sla.ceil(need.per_year / per_year_count * p.weight) for p in periods),
             value_each=funnel.average_deal * need.rate,
-            formula=formula,
-        ))
+            steps=_steps_below(need.stage, steps_by_source),
+        )
+        for need in funnel.stages)
     commitments = tuple(
         CommitmentCheck(c.deliver.stage, c.deliver.period, c.deliver.count.value, c.needed)
         for c in funnel.commitments)
-    plan_stages = tuple(stages)
     return Plan(
         title=rs.agreement.title if rs.agreement else rs.path,
-        currency=cur,
+        currency=funnel.currency,
         period=period,
         periods=periods,
         funnel=funnel,
-        stages=plan_stages,
-        formulas=tuple(formulas),
-        budget=_budget(rs, funnel, plan_stages, periods, period),
+        stages=stages,
+        budget=_budget(rs, funnel, stages, periods, period),
         commitments=commitments,
         effective=effective,
     )
 
 
-def _frac(value: Decimal) -> bool:
-    return value != value.to_integral_value()
-
-
-def _rounded(value: Decimal) -> str:
-    """`1 066.7, so 1 067` when rounding up changes the figure, else the figure."""
-    if _frac(value):
-        return f"{num(value, 1)}, rounded up to {num(sla.ceil(value))}"
-    return num(value)
-
-
-def _steps_below(stage: str, steps: dict[str, ast.Conversion]) -> list[Decimal]:
+def _steps_below(stage: str, steps: dict[str, ast.Conversion]) -> tuple[Decimal, ...]:
     """The conversion rates from `stage` down to customer, in funnel order (derive() has
     already checked that they form one chain)."""
     out = []
@@ -205,7 +171,7 @@ def _steps_below(stage: str, steps: dict[str, ast.Conversion]) -> list[Decimal]:
     while current != sla.CUSTOMER:
         out.append(steps[current].rate.value)
         current = steps[current].target
-    return out
+    return tuple(out)
 
 
 def _effective(rs: Ruleset) -> tuple[date, date] | None:
@@ -277,47 +243,190 @@ def _budget(rs: Ruleset, funnel: sla.Funnel, stages: tuple[StagePlan, ...],
             periods: tuple[Period, ...], period: str) -> Budget | None:
     if rs.channels is None:
         return None
-    cur = funnel.currency
-    costed, skipped = [], []
-    for ch in rs.channels.channels:
-        if ch.cost is None or ch.period not in sla.PERIODS_PER_YEAR:
-            skipped.append(f"{ch.name} (no cost given)")
-        elif ch.cost.currency != cur:
-            skipped.append(f"{ch.name} (cost in {ch.cost.currency}, the plan is in {cur})")
-        else:
-            yearly = ch.cost.amount * sla.PERIODS_PER_YEAR[ch.period]
-            costed.append((ch.name, ch.label or ch.name, yearly))
+    channels = [ChannelCost(ch.name, ch.label or ch.name, ch.cost, ch.period)
+                for ch in rs.channels.channels]
+    costed = [c for c in channels if c.cost is not None and c.period in sla.PERIODS_PER_YEAR
+              and c.cost.currency == funnel.currency]
     if not costed:
         return None
-    per_year = sum((c for _, _, c in costed), Decimal(0))
-    parts = " + ".join(
-        f"{money(ch.cost.amount, cur)} × {sla.PERIODS_PER_YEAR[ch.period]}"
-        for ch in rs.channels.channels
-        if ch.cost is not None and ch.cost.currency == cur and ch.period in sla.PERIODS_PER_YEAR)
-    formulas = [Formula("channel budget per year", parts, money(per_year, cur))]
-    per_stage = []
-    for s in stages:
-        if s.needed_per_year:
-            each = per_year / s.needed_per_year
-            per_stage.append((s.stage, each))
-            formulas.append(Formula(f"budget per {s.stage}",
-                                    f"{money(per_year, cur)} / {num(s.needed_per_year)}",
-                                    money(each, cur, 2)))
-    ros = funnel.marketing_revenue / per_year
-    formulas.append(Formula("marketing revenue per unit spent",
-                            f"{money(funnel.marketing_revenue, cur)} / {money(per_year, cur)}",
-                            num(ros, 2)))
+    per_year = sum((c.per_year for c in costed), Decimal(0))
     per_count = sla.PERIODS_PER_YEAR[period]
-    return Budget(per_year, tuple(per_year / per_count * p.weight for p in periods),
-                  tuple(per_stage), ros, tuple(costed), tuple(skipped), tuple(formulas))
+    return Budget(
+        per_year=per_year,
+        per_period=tuple(per_year / per_count * p.weight for p in periods),
+        per_stage=tuple((s.stage, per_year / s.needed_per_year)
+                        for s in stages if s.needed_per_year),
+        return_on_spend=funnel.marketing_revenue / per_year,
+        channels=tuple(costed),
+        skipped=tuple(c for c in channels if c not in costed),
+    )
 
 
 # ----------------------------------------------------------------------------- output
 
 
-def render(plan: Plan, fmt: str) -> str:
-    """The plan in one of FORMATS."""
-    return {"text": to_text, "md": to_markdown, "json": to_json, "csv": to_csv}[fmt](plan)
+def language_of(rs: Ruleset) -> str:
+    """The agreement's locale when the plan speaks it, else English."""
+    return rs.locale if rs.locale in ("fr", "en") else "en"
+
+
+def render(plan: Plan, fmt: str, lang: str = "en") -> str:
+    """The plan in one of FORMATS; the words of text, Markdown and the JSON formulas in `lang`."""
+    if fmt == "csv":
+        return to_csv(plan)
+    words = _Words(plan, lang)
+    return {"text": to_text, "md": to_markdown, "json": to_json}[fmt](plan, words)
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """`name = expression = result`, as a reader checks it with a pocket calculator."""
+
+    name: str
+    expression: str
+    result: str
+
+    def __str__(self) -> str:
+        return f"{self.name} = {self.expression} = {self.result}"
+
+
+class _Words:
+    """The plan's words and figures in one language (report/messages/<lang>.yaml, `plan.*`)."""
+
+    def __init__(self, plan: Plan, lang: str) -> None:
+        from leadrules.report.view import Words
+
+        self.plan = plan
+        self.w = Words(lang, None)
+
+    def __call__(self, key: str, count=None, **args) -> str:
+        return self.w(f"plan.{key}", count, **args)
+
+    def num(self, value, places: int | None = None) -> str:
+        return self.w.num(value, places)
+
+    def money(self, amount, places: int = 0) -> str:
+        return self.w.money(amount, self.plan.currency, places)
+
+    def pct(self, fraction, places: int | None = None) -> str:
+        return self.w.pct(fraction, places)
+
+    def stage(self, line: StagePlan) -> str:
+        if line.stage == sla.CUSTOMER and not line.label:
+            return self.w("stage.customer")
+        return line.label or line.stage
+
+    def period_label(self, index: int, p: Period) -> str:
+        if p.start is None:
+            return self(f"generic.{self.plan.period}", n=str(index + 1))
+        if self.plan.period == "quarter":
+            return self("quarter", year=str(p.start.year), n=str((p.start.month - 1) // 3 + 1))
+        return p.label
+
+    def rounded(self, value: Decimal) -> str:
+        """`1 066.7, rounded up to 1 067` when rounding up changes the figure, else the figure."""
+        if value != value.to_integral_value():
+            return self("rounded", value=self.num(value, 1), up=self.num(sla.ceil(value)))
+        return self.num(value)
+
+    def formulas(self) -> list[Formula]:
+        """Marketing revenue, customers, then the need of each stage above customer."""
+        f = self.plan.funnel
+        whole = f.customers == f.customers.to_integral_value()
+        out = [
+            Formula(self("formula.revenue"),
+                    f"{self.money(f.revenue_target_per_year)} × {self.pct(f.share)}",
+                    self.money(f.marketing_revenue, 0 if whole_money(f.marketing_revenue) else 2)),
+            Formula(self("formula.customers"),
+                    f"{self.money(f.marketing_revenue)} / {self.money(f.average_deal)}",
+                    self.rounded(f.customers)),
+        ]
+        for line in self.plan.stages:
+            if line.stage == sla.CUSTOMER:
+                continue
+            rates = [self.pct(r) for r in line.steps]
+            divisor = f"({' × '.join(rates)})" if len(rates) > 1 else rates[0]
+            out.append(Formula(self("formula.needed", stage=self.stage(line)),
+                               f"{self.num(f.customers, 0 if whole else 1)} / {divisor}",
+                               self.rounded(line.per_year)))
+        return out
+
+    def budget_formulas(self, budget: Budget) -> list[Formula]:
+        parts = " + ".join(f"{self.money(c.cost.amount)} × {sla.PERIODS_PER_YEAR[c.period]}"
+                           for c in budget.channels)
+        out = [Formula(self("formula.budget"), parts, self.money(budget.per_year))]
+        for stage, each in budget.per_stage:
+            line = self.plan.stage(stage)
+            out.append(Formula(self("formula.budget_per", stage=self.stage(line)),
+                               f"{self.money(budget.per_year)} / {self.num(line.needed_per_year)}",
+                               self.money(each, 2)))
+        out.append(Formula(self("formula.return"),
+                           f"{self.money(self.plan.funnel.marketing_revenue)} / "
+                           f"{self.money(budget.per_year)}",
+                           self.num(budget.return_on_spend, 2)))
+        return out
+
+    def intro(self) -> list[str]:
+        plan = self.plan
+        out = [self("title", title=plan.title)]
+        count = len(plan.periods)
+        periods = self(f"count.{plan.period}", count, n=self.num(count))
+        if plan.effective:
+            start, end = plan.effective
+            out.append(self("effective", start=self.w.day(start), end=self.w.day(end),
+                            periods=periods))
+        else:
+            out.append(self("no_dates", periods=periods))
+        return out
+
+    def tables(self) -> dict[str, list]:
+        """What the text and Markdown forms share: headers and rows of each table. The period
+        table has one row per period, so that a year of months reads down a terminal."""
+        plan = self.plan
+        headers = [self(f"column.{plan.period}"), *(s.stage for s in plan.stages)]
+        rows = [[self.period_label(i, p), *(self.num(s.needed[i]) for s in plan.stages)]
+                for i, p in enumerate(plan.periods)]
+        total = [self("per_year"), *(self.num(s.needed_per_year) for s in plan.stages)]
+        if plan.budget is not None:
+            headers.append(self("column.budget"))
+            for row, b in zip(rows, plan.budget.per_period, strict=True):
+                row.append(self.money(b))
+            total.append(self.money(plan.budget.per_year))
+        return {
+            "period_headers": headers,
+            "period_rows": rows + [total],
+            "value_headers": [self("column.stage"), self("column.label"),
+                              self("column.rate"), self("column.worth")],
+            "value_rows": [[s.stage, self.stage(s), self.pct(s.rate_to_customer),
+                            self.money(s.value_each, 2)] for s in plan.stages],
+        }
+
+    def notes(self) -> list[str]:
+        plan = self.plan
+        out = []
+        mql = plan.mql_value
+        if mql is not None:
+            out.append(self("mql_worth", deal=self.money(plan.funnel.average_deal),
+                            rate=self.pct(mql.rate_to_customer),
+                            value=self.money(mql.value_each, 2)))
+        for c in plan.commitments:
+            line = plan.stage(c.stage)
+            out.append(self("commitment.covers" if c.enough else "commitment.below", c.promised,
+                            n=self.num(c.promised), stage=self.stage(line) if line else c.stage,
+                            period=self(f"per.{c.period}"), needed=self.num(c.needed)))
+        if plan.budget is not None:
+            for ch in plan.budget.skipped:
+                reason = (self("skipped.no_cost") if ch.cost is None or ch.period is None
+                          else self("skipped.currency", currency=ch.cost.currency,
+                                    plan=plan.currency))
+                out.append(self("skipped.line", channel=ch.label, reason=reason))
+        if any(p.weight != 1 for p in plan.periods):
+            out.append(self("partial"))
+        return out
+
+
+def whole_money(value: Decimal) -> bool:
+    return value == value.to_integral_value()
 
 
 def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
@@ -331,80 +440,19 @@ def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[s
     return [line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows]
 
 
-def _lines(plan: Plan) -> dict[str, list]:
-    """What the text and Markdown forms share: headers and rows of each table. The period table
-    has one row per period, so that a year of months reads down a terminal, not across it."""
-    cur = plan.currency
-    headers = [plan.period.capitalize(), *(s.stage for s in plan.stages)]
-    rows = [[p.label, *(num(s.needed[i]) for s in plan.stages)]
-            for i, p in enumerate(plan.periods)]
-    total = ["per year", *(num(s.needed_per_year) for s in plan.stages)]
-    if plan.budget is not None:
-        headers.append("channel budget")
-        for row, b in zip(rows, plan.budget.per_period, strict=True):
-            row.append(money(b, cur, 0))
-        total.append(money(plan.budget.per_year, cur, 0))
-    value_rows = [[s.stage, s.label, pct(s.rate_to_customer, None), money(s.value_each, cur, 2)]
-                  for s in plan.stages]
-    return {
-        "period_headers": headers,
-        "period_rows": rows + [total],
-        "value_headers": ["Stage", "Label", "Becomes a customer", "Worth"],
-        "value_rows": value_rows,
-    }
-
-
-def _intro(plan: Plan) -> list[str]:
-    out = [f"Funnel plan: {plan.title}"]
-    if plan.effective:
-        start, end = plan.effective
-        count = len(plan.periods)
-        out.append(f"Effective {start.isoformat()} to {end.isoformat()}, "
-                   f"{count} {plan.period}{'' if count == 1 else 's'}, each figure rounded up.")
-    else:
-        out.append(f"The agreement gives no effective dates: one year of {plan.period}s is shown, "
-                   "each figure rounded up.")
-    return out
-
-
-def _notes(plan: Plan) -> list[str]:
-    out = []
-    mql = plan.mql_value
-    if mql is not None:
-        out.append(f"One MQL is worth {money(plan.funnel.average_deal, plan.currency)} × "
-                   f"{pct(mql.rate_to_customer)} = {money(mql.value_each, plan.currency, 2)}.")
-    for c in plan.commitments:
-        verdict = "covers" if c.enough else "is BELOW"
-        leads = "lead" if c.promised == 1 else "leads"
-        out.append(f"The commitment to deliver at least {num(c.promised)} {leads} at stage "
-                   f"{c.stage} per {c.period} {verdict} the {num(c.needed)} the revenue target "
-                   "needs.")
-    if plan.budget is not None:
-        for s in plan.budget.skipped:
-            out.append(f"Channel left out of the budget: {s}.")
-    if any(p.weight != 1 for p in plan.periods):
-        out.append("Partial periods at the ends of the agreement get a share of a full period's "
-                   "figure in proportion to the days they cover.")
-    return out
-
-
-def _formula_lines(formulas) -> list[str]:
-    return [f"{f.name} = {f.expression} = {f.result}" for f in formulas]
-
-
-def to_text(plan: Plan) -> str:
-    parts = _lines(plan)
-    out = _intro(plan) + ["", "Formulas (each figure from the unrounded ones before it):"]
-    out += ["  " + line for line in _formula_lines(plan.formulas)]
-    out += ["", f"Needed per {plan.period}:"]
+def to_text(plan: Plan, words: _Words) -> str:
+    parts = words.tables()
+    out = words.intro() + ["", words("heading.formulas_long")]
+    out += [f"  {f}" for f in words.formulas()]
+    out += ["", words("heading.needed_long", period=words(f"per.{plan.period}"))]
     out += ["  " + line for line in _table(parts["period_headers"], parts["period_rows"],
                                             set(range(1, len(parts["period_headers"]))))]
-    out += ["", "Value of one lead at each stage (average deal × its rate to customer):"]
+    out += ["", words("heading.value_long")]
     out += ["  " + line for line in _table(parts["value_headers"], parts["value_rows"], {2, 3})]
     if plan.budget is not None:
-        out += ["", "Budget the plan implies (declared channel costs):"]
-        out += ["  " + line for line in _formula_lines(plan.budget.formulas)]
-    notes = _notes(plan)
+        out += ["", words("heading.budget_long")]
+        out += [f"  {f}" for f in words.budget_formulas(plan.budget)]
+    notes = words.notes()
     if notes:
         out += [""] + notes
     return "\n".join(out) + "\n"
@@ -427,19 +475,20 @@ def _md_table(headers: list[str], rows: list[list[str]], right: set[int] | None 
     return out
 
 
-def to_markdown(plan: Plan) -> str:
-    parts = _lines(plan)
-    intro = _intro(plan)
-    out = [f"# {_md_escape(intro[0])}", "", _md_escape(intro[1]), "", "## Formulas", ""]
-    out += [f"- {_md_escape(line)}" for line in _formula_lines(plan.formulas)]
-    out += ["", f"## Needed per {plan.period}", ""]
+def to_markdown(plan: Plan, words: _Words) -> str:
+    parts = words.tables()
+    intro = words.intro()
+    out = [f"# {_md_escape(intro[0])}", "", _md_escape(intro[1]), "",
+           f"## {words('heading.formulas')}", ""]
+    out += [f"- {_md_escape(str(f))}" for f in words.formulas()]
+    out += ["", f"## {words('heading.needed', period=words(f'per.{plan.period}'))}", ""]
     out += _md_table(parts["period_headers"], parts["period_rows"])
-    out += ["", "## Value of one lead at each stage", ""]
+    out += ["", f"## {words('heading.value')}", ""]
     out += _md_table(parts["value_headers"], parts["value_rows"], {2, 3})
     if plan.budget is not None:
-        out += ["", "## Budget the plan implies", ""]
-        out += [f"- {_md_escape(line)}" for line in _formula_lines(plan.budget.formulas)]
-    notes = _notes(plan)
+        out += ["", f"## {words('heading.budget')}", ""]
+        out += [f"- {_md_escape(str(f))}" for f in words.budget_formulas(plan.budget)]
+    notes = words.notes()
     if notes:
         out += [""] + [_md_escape(n) for n in notes]
     return "\n".join(out) + "\n"
@@ -452,7 +501,7 @@ def _dec(value: Decimal, places: int = 6) -> float | int:
     return float(round(value, places))
 
 
-def to_dict(plan: Plan) -> dict:
+def to_dict(plan: Plan, words: _Words) -> dict:
     f = plan.funnel
     out = {
         "title": plan.title,
@@ -467,14 +516,14 @@ def to_dict(plan: Plan) -> dict:
         "marketing_revenue": _dec(f.marketing_revenue),
         "average_deal": _dec(f.average_deal),
         "stages": [{
-            "stage": s.stage, "label": s.label, "rate_to_customer": _dec(s.rate_to_customer),
+            "stage": s.stage, "label": words.stage(s), "rate_to_customer": _dec(s.rate_to_customer),
             "per_year": _dec(s.per_year), "needed_per_year": s.needed_per_year,
             "per_period": _dec(s.per_period), "needed": list(s.needed),
             "value_each": _dec(s.value_each, 2),
         } for s in plan.stages],
         "mql_value": _dec(plan.mql_value.value_each, 2) if plan.mql_value else None,
         "formulas": [{"name": x.name, "expression": x.expression, "result": x.result}
-                     for x in plan.formulas],
+                     for x in words.formulas()],
         "commitments": [{"stage": c.stage, "period": c.period, "promised": _dec(c.promised),
                          "needed": c.needed, "enough": c.enough} for c in plan.commitments],
         "budget": None,
@@ -486,15 +535,15 @@ def to_dict(plan: Plan) -> dict:
             "per_period": [_dec(x, 2) for x in b.per_period],
             "per_stage": {stage: _dec(v, 2) for stage, v in b.per_stage},
             "marketing_revenue_per_unit_spent": _dec(b.return_on_spend, 4),
-            "channels": [{"channel": n, "label": lab, "cost_per_year": _dec(c)}
-                         for n, lab, c in b.channels],
-            "left_out": list(b.skipped),
+            "channels": [{"channel": c.name, "label": c.label, "cost_per_year": _dec(c.per_year)}
+                         for c in b.channels],
+            "left_out": [c.name for c in b.skipped],
         }
     return out
 
 
-def to_json(plan: Plan) -> str:
-    return json.dumps(to_dict(plan), ensure_ascii=False, indent=2) + "\n"
+def to_json(plan: Plan, words: _Words) -> str:
+    return json.dumps(to_dict(plan, words), ensure_ascii=False, indent=2) + "\n"
 
 
 def to_csv(plan: Plan) -> str:

@@ -13,7 +13,9 @@ from leadrules.cli import PROBLEMS
               show_default=True, help="Length of each column of the plan.")
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "json", "csv"]), default="text",
               show_default=True, help="Output format.")
-def command(rules: str, period: str, fmt: str) -> None:
+@click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
+              help="Language of the plan [default: the agreement's locale].")
+def command(rules: str, period: str, fmt: str, lang: str | None) -> None:
     """Show what the revenue target demands of each stage, period by period.
 
     Reads the marketing SLA of RULES (revenue target, marketing share, average deal, conversion
@@ -28,4 +30,4 @@ def command(rules: str, period: str, fmt: str) -> None:
     except plan.PlanError as e:
         click.echo(f"error: {e}", err=True)
         raise SystemExit(PROBLEMS) from None
-    click.echo(plan.render(result, fmt), nl=False)
+    click.echo(plan.render(result, fmt, lang or plan.language_of(rs)), nl=False)
