@@ -232,3 +232,19 @@ def test_cli_missing_file_exits_nonzero(tmp_path):
     result = run(tmp_path / "absent.leadrules")
     assert result.exit_code != 0
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize("period", plan.PERIODS)
+def test_every_form_of_the_plan_has_its_words(tmp_path, lang, period):
+    """Every format, period and kind of agreement (dated or not, chain or single rate, with
+    and without channels) finds all its words in both languages."""
+    undated = SINGLE_RATE.replace("    effective 2027-04-01 to 2027-12-31\n", "")
+    no_channels = SINGLE_RATE[:SINGLE_RATE.index("channels")]
+    for i, text in enumerate((SINGLE_RATE, undated, no_channels)):
+        p = plan.build(check(write(tmp_path, text, f"r{i}.leadrules")), period)
+        for fmt in plan.FORMATS:
+            assert plan.render(p, fmt, lang)
+    p = plan.build(check(REFERENCE), period)
+    for fmt in plan.FORMATS:
+        assert plan.render(p, fmt, lang)

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadrules import ast
+from leadrules import ast, data
 from leadrules.check import check
 from leadrules.cli import main
 from leadrules.report import compute, metrics
@@ -761,6 +761,8 @@ def _report_families() -> set[str]:
                                           "chance")}
     keys |= {f"data.{k}" for k in ("row", "lead", "type", "timestamp", "why", "column", "value",
                                    "problem", "lead_values", "repeated_keys", "outcome_values")}
+    keys |= {f"data.value_problem.{k}" for k in (*data.VALUE_PROBLEMS, "repeated_key",
+                                                  "not_outcome")}
     return keys
 
 
@@ -775,6 +777,32 @@ def test_report_messages_exist_in_both_languages():
     for lang in LANGUAGES:
         known = set(load(lang, "leadrules.report"))
         assert sorted(k for k in used if k not in known) == [], f"missing from {lang}.yaml"
+
+
+def test_value_problems_are_worded_in_the_reports_language(files, tmp_path):
+    """A value that does not fit its field is explained in the report's language; the English
+    words are those `leadrules score` prints."""
+    from leadrules.report.view import Words
+
+    en = Words("en", None)
+    for key, text in data.VALUE_PROBLEMS.items():
+        params = {name: f"<{name}>" for name in re.findall(r"{(\w+)}", text)}
+        worded = en(f"data.value_problem.{key}", **params).replace("’", "'")
+        assert worded == text.format(**params), key
+    leads = tmp_path / "leads.csv"
+    rows = files["leads"].read_text(encoding="utf-8").splitlines()
+    header = rows[0].split(",")
+    cells = rows[1].split(",")
+    cells[header.index("Intent")] = "beaucoup"
+    cells[header.index("Source")] = "sao"
+    leads.write_text("\n".join([rows[0], ",".join(cells), *rows[2:]]) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, [
+        "report", str(french_rules(files, tmp_path)), "--leads", str(leads), "--activities",
+        str(files["activities"]), "--from", FROM, "--to", TO, "--as-of", AS_OF, "--format", "md"])
+    assert result.exit_code == 0, result.output
+    assert "| 2 | Intent | beaucoup | n’est pas un nombre entier |" in result.stdout
+    assert f"| 2 | Source | sao | n’est pas une des valeurs de source{NN};" in result.stdout
+    assert "is not" not in result.stdout
 
 
 def test_plurals_follow_the_count(files):

@@ -45,8 +45,47 @@ class DataError(Exception):
     stops the run; the message is written for the person who exported the file."""
 
 
+# What can be wrong with one value, in English (str() of a ValueProblem). The report words the
+# same keys in each of its languages (report/messages/<lang>.yaml, `data.value.<key>`).
+VALUE_PROBLEMS = {
+    "not_number": "is not a number",
+    "not_thousands": "is not a number (the digit groups are not in thousands)",
+    "mixed_separators": "is not a number (it mixes separators)",
+    "too_large": "is too large a number (more than 28 digits)",
+    "not_whole": "is not a whole number",
+    "two_currencies": "names two currencies",
+    "not_money": "is not an amount of money",
+    "not_money_in": "is not an amount of money in {currency}",
+    "other_currency": "is in {found}, but this agreement counts money in {currency}",
+    "not_bool": "is not yes or no (write true/false, yes/no, 1/0 or oui/non)",
+    "not_date": "is not a date",
+    "date_dmy": "is not a date: under this agreement's locale, dates with {sep} are read "
+                "DD/MM/YYYY",
+    "date_mdy": "is not a date: under this agreement's locale, dates with {sep} are read "
+                "MM/DD/YYYY",
+    "no_month": "is not a date: there is no month {month} (dates are written year-month-day)",
+    "no_day": "is not a date: {year}-{month} has no day {day}",
+    "not_datetime": "is not a date and time",
+    "not_member": "is not one of the values of {field} (expected {listed})",
+    "not_member_more": "is not one of the values of {field} (expected {listed} and {more} more)",
+    "not_member_close": "is not one of the values of {field}; did you mean '{close}'?",
+    "not_text": "is not text",
+    "not_single": "is a list or an object, not a single value",
+}
+_DETAILED_DATE = frozenset({"date_dmy", "date_mdy", "no_month", "no_day"})
+
+
 class ValueProblem(ValueError):
-    """One value that does not fit its field; the message says what was expected."""
+    """One value that does not fit its field: `key` (of VALUE_PROBLEMS) says what is wrong,
+    `params` fill in the details; str() is the English message."""
+
+    def __init__(self, key: str, **params: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+    def __str__(self) -> str:
+        return VALUE_PROBLEMS[self.key].format(**self.params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +102,8 @@ class Problem:
     value: str
     message: str
     field: str = ""
+    key: str = ""  # when the problem is a ValueProblem: its key and params, for translations
+    params: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
         if not self.column and not self.value:
@@ -131,9 +172,9 @@ def parse_decimal(text: str, decimal_comma: bool = False) -> Decimal:
             # 1e3 is the number 1000, written as such.
             return (_bounded(value).quantize(Decimal(1)) if value.as_tuple().exponent > 0
                     else _bounded(value))
-        raise ValueProblem("is not a number")
+        raise ValueProblem("not_number")
     if not _NUMBER_SHAPE.fullmatch(s):
-        raise ValueProblem("is not a number")
+        raise ValueProblem("not_number")
     sign = ""
     if s[0] in "+-\u2212":
         sign = "-" if s[0] != "+" else ""
@@ -153,33 +194,30 @@ def parse_decimal(text: str, decimal_comma: bool = False) -> Decimal:
     if decimal_mark is not None:
         whole, _, fraction = s.rpartition(decimal_mark)
         if not fraction.isdigit():
-            raise ValueProblem("is not a number")
+            raise ValueProblem("not_number")
     else:
         whole, fraction = s, ""
     groups = re.split(r"[.,'_ \u00a0\u202f\u2009]", whole)
     if len(groups) > 1:
         if not (1 <= len(groups[0]) <= 3) or any(len(g) != 3 for g in groups[1:]):
-            raise ValueProblem("is not a number (the digit groups are not in thousands)")
+            raise ValueProblem("not_thousands")
         separators = {c for c in whole if not c.isdigit()}
         if len(separators) > 1:
-            raise ValueProblem("is not a number (it mixes separators)")
+            raise ValueProblem("mixed_separators")
     digits = "".join(groups)
     if not digits.isdigit():
-        raise ValueProblem("is not a number")
+        raise ValueProblem("not_number")
     return _bounded(Decimal(f"{sign}{digits}.{fraction}" if fraction else f"{sign}{digits}"))
 
 
 # Exact decimal arithmetic keeps 28 digits: a larger value (10^28 employees, 1e400 euros) is
 # certainly a mistake in the export, and scores computed from it could not be exact.
 _LARGEST = 10 ** 28
-TOO_LARGE = "is too large a number (more than 28 digits)"
-
-
 def _bounded(value: Any) -> Any:
     """`value` (int, Decimal or float), unless it is too large to be counted exactly."""
     if -_LARGEST < value < _LARGEST:
         return value
-    raise ValueProblem(TOO_LARGE)
+    raise ValueProblem("too_large")
 
 
 def _integral(value: Decimal) -> int | Decimal:
@@ -189,15 +227,15 @@ def _integral(value: Decimal) -> int | Decimal:
 def parse_int(raw: Any, decimal_comma: bool = False) -> int:
     """A whole number; `12.0` is 12, `12.5` is a problem."""
     if isinstance(raw, bool):
-        raise ValueProblem("is not a whole number")
+        raise ValueProblem("not_whole")
     if isinstance(raw, int):
         return _bounded(raw)
     if isinstance(raw, float):
         if raw != raw or raw in (float("inf"), float("-inf")):
-            raise ValueProblem("is not a whole number")
+            raise ValueProblem("not_whole")
         if raw.is_integer():
             return int(_bounded(raw))
-        raise ValueProblem("is not a whole number")
+        raise ValueProblem("not_whole")
     if isinstance(raw, Decimal):
         value = _bounded(raw) if raw.is_finite() else raw
     elif isinstance(raw, str):
@@ -208,37 +246,37 @@ def parse_int(raw: Any, decimal_comma: bool = False) -> int:
         try:
             value = parse_decimal(raw, decimal_comma)
         except ValueProblem as exc:
-            if str(exc) == TOO_LARGE:
+            if exc.key == "too_large":
                 raise
-            raise ValueProblem("is not a whole number") from None
+            raise ValueProblem("not_whole") from None
     else:
-        raise ValueProblem("is not a whole number")
+        raise ValueProblem("not_whole")
     if value.is_finite() and value == value.to_integral_value():
         return int(value)
-    raise ValueProblem("is not a whole number")
+    raise ValueProblem("not_whole")
 
 
 def parse_number(raw: Any, decimal_comma: bool = False) -> int | Decimal:
     """A number: an int when it is whole, else an exact Decimal."""
     if isinstance(raw, bool):
-        raise ValueProblem("is not a number")
+        raise ValueProblem("not_number")
     if isinstance(raw, int):
         return _bounded(raw)
     if isinstance(raw, float):
         if raw != raw or raw in (float("inf"), float("-inf")):
-            raise ValueProblem("is not a number")
+            raise ValueProblem("not_number")
         # repr gives the shortest text that reads back as the same float: 0.1, not 0.1000…
         return _integral(Decimal(repr(_bounded(raw))))
     if isinstance(raw, Decimal):
         if not raw.is_finite():
-            raise ValueProblem("is not a number")
+            raise ValueProblem("not_number")
         return _integral(_bounded(raw))
     if isinstance(raw, str):
         try:
             return _bounded(int(raw))
         except ValueError:
             return _integral(parse_decimal(raw, decimal_comma))
-    raise ValueProblem("is not a number")
+    raise ValueProblem("not_number")
 
 
 def parse_money(raw: Any, currency: str | None = None, decimal_comma: bool = False) -> Decimal:
@@ -254,25 +292,26 @@ def parse_money(raw: Any, currency: str | None = None, decimal_comma: bool = Fal
                 token = m.group(1)
                 code = _CURRENCY_SYMBOLS.get(token, token.upper())
                 if found is not None and code != found:
-                    raise ValueProblem("names two currencies")
+                    raise ValueProblem("two_currencies")
                 found = code
                 s = s[: m.start()] + s[m.end():]
         try:
             value = parse_decimal(s, decimal_comma)
         except ValueProblem as exc:
-            if str(exc) == TOO_LARGE:
+            if exc.key == "too_large":
                 raise
-            what = f" in {currency}" if currency else ""
-            raise ValueProblem(f"is not an amount of money{what}") from None
+            if currency:
+                raise ValueProblem("not_money_in", currency=currency) from None
+            raise ValueProblem("not_money") from None
         if found is not None and currency is not None and found != currency:
-            raise ValueProblem(f"is in {found}, but this agreement counts money in {currency}")
+            raise ValueProblem("other_currency", found=found, currency=currency)
         return value
     try:
         value = parse_number(raw, decimal_comma)
     except ValueProblem as exc:
-        if str(exc) == TOO_LARGE:
+        if exc.key == "too_large":
             raise
-        raise ValueProblem("is not an amount of money") from None
+        raise ValueProblem("not_money") from None
     return Decimal(value)
 
 
@@ -292,7 +331,7 @@ def parse_bool(raw: Any) -> bool:
             return True
         if s in _FALSE:
             return False
-    raise ValueProblem("is not yes or no (write true/false, yes/no, 1/0 or oui/non)")
+    raise ValueProblem("not_bool")
 
 
 _MONTHS = {
@@ -329,14 +368,13 @@ def _date_part(s: str, day_first: bool) -> date:
             return _calendar_date(int(a), int(b), int(c))
         try:
             if len(c) not in (2, 4):
-                raise ValueProblem("is not a date")
+                raise ValueProblem("not_date")
             if sep == "." or day_first:
                 return date(_year(c), int(b), int(a))
             return date(_year(c), int(a), int(b))
         except ValueError:
-            order = "DD/MM/YYYY" if (sep == "." or day_first) else "MM/DD/YYYY"
-            raise ValueProblem(f"is not a date: under this agreement's locale, dates with "
-                               f"{sep} are read {order}") from None
+            order = "date_dmy" if (sep == "." or day_first) else "date_mdy"
+            raise ValueProblem(order, sep=sep) from None
     m = _NAMED_DATE.fullmatch(s)
     if m:
         if m.group(1):
@@ -349,7 +387,7 @@ def _date_part(s: str, day_first: bool) -> date:
                 return date(int(year), month, int(day))
             except ValueError:
                 pass
-    raise ValueProblem("is not a date")
+    raise ValueProblem("not_date")
 
 
 def _calendar_date(year: int, month: int, day: int) -> date:
@@ -358,9 +396,8 @@ def _calendar_date(year: int, month: int, day: int) -> date:
         return date(year, month, day)
     except ValueError:
         if not 1 <= month <= 12:
-            raise ValueProblem(f"is not a date: there is no month {month} (dates are written "
-                               "year-month-day)") from None
-        raise ValueProblem(f"is not a date: {year}-{month:02d} has no day {day}") from None
+            raise ValueProblem("no_month", month=str(month)) from None
+        raise ValueProblem("no_day", year=str(year), month=f"{month:02d}", day=str(day)) from None
 
 
 def parse_date(raw: Any, zone: tzinfo, day_first: bool = False) -> date:
@@ -372,7 +409,7 @@ def parse_date(raw: Any, zone: tzinfo, day_first: bool = False) -> date:
     if isinstance(raw, date):
         return raw
     if not isinstance(raw, str):
-        raise ValueProblem("is not a date")
+        raise ValueProblem("not_date")
     s = raw.strip()
     try:
         return date.fromisoformat(s)
@@ -384,8 +421,8 @@ def parse_date(raw: Any, zone: tzinfo, day_first: bool = False) -> date:
         try:
             moment = parse_datetime(s, zone, day_first)
         except ValueProblem as second:
-            detailed = str(second).startswith("is not a date:")
-            raise (second if detailed and str(first) == "is not a date" else first) from None
+            detailed = second.key in _DETAILED_DATE
+            raise (second if detailed and first.key == "not_date" else first) from None
         return moment.date()
 
 
@@ -399,7 +436,7 @@ def parse_datetime(raw: Any, zone: tzinfo, day_first: bool = False) -> datetime:
     if isinstance(raw, date):
         return datetime.combine(raw, time(), zone)
     if not isinstance(raw, str):
-        raise ValueProblem("is not a date and time")
+        raise ValueProblem("not_datetime")
     s = raw.strip()
     try:
         moment = datetime.fromisoformat(s)
@@ -412,7 +449,7 @@ _DATE_AND_CLOCK = re.compile(r"(.*?)[\sT,]+(\d{1,2}(?::|h)\d{2}.*)")
 
 
 def _parse_loose_datetime(s: str, day_first: bool) -> datetime:
-    problem = ValueProblem("is not a date and time")
+    problem = ValueProblem("not_datetime")
     m = _DATE_AND_CLOCK.fullmatch(s)
     head, clock = (m.group(1), m.group(2)) if m else (s, "")
     try:
@@ -420,7 +457,7 @@ def _parse_loose_datetime(s: str, day_first: bool) -> datetime:
     except ValueProblem as exc:
         # Keep a message that says more (in which order dates are read, which part of the
         # date does not exist).
-        raise (exc if str(exc) != "is not a date" else problem) from None
+        raise (exc if exc.key != "not_date" else problem) from None
     if not clock:
         return datetime.combine(day, time())
     m = _CLOCK.fullmatch(clock.strip())
@@ -482,18 +519,17 @@ class EnumReader:
         name = self.loose.get(normalise(text))
         if name is not None:
             return name
-        message = f"is not one of the values of {self.field_name}"
         close = difflib.get_close_matches(text, self.shown, n=1, cutoff=0.6) or \
             difflib.get_close_matches(normalise(text), [normalise(s) for s in self.shown], n=1,
                                       cutoff=0.6)
         if close:
             original = next(s for s in self.shown if s == close[0] or normalise(s) == close[0])
-            message += f"; did you mean '{original}'?"
-        else:
-            listed = ", ".join(f"'{s}'" for s in self.shown[:8])
-            more = f" and {len(self.shown) - 8} more" if len(self.shown) > 8 else ""
-            message += f" (expected {listed}{more})"
-        raise ValueProblem(message)
+            raise ValueProblem("not_member_close", field=self.field_name, close=original)
+        listed = ", ".join(f"'{s}'" for s in self.shown[:8])
+        if len(self.shown) > 8:
+            raise ValueProblem("not_member_more", field=self.field_name, listed=listed,
+                               more=str(len(self.shown) - 8))
+        raise ValueProblem("not_member", field=self.field_name, listed=listed)
 
 
 def _parse_text(raw: Any) -> str:
@@ -507,7 +543,7 @@ def _parse_text(raw: Any) -> str:
         return repr(raw) if not raw.is_integer() else str(int(raw))
     if isinstance(raw, (date, datetime)):
         return raw.isoformat()
-    raise ValueProblem("is not text")
+    raise ValueProblem("not_text")
 
 
 def _blank(raw: Any) -> bool:
@@ -577,7 +613,7 @@ class Typing:
             if _blank(raw):
                 return None
             if isinstance(raw, (list, dict)):
-                raise ValueProblem("is a list or an object, not a single value")
+                raise ValueProblem("not_single")
             return parse(raw)
 
         # Export columns repeat their values (enums, flags, small numbers): the text of a cell
@@ -594,11 +630,11 @@ class Typing:
                 try:
                     value = read(raw)
                 except ValueProblem as exc:
-                    value = _Unreadable(str(exc))
+                    value = _Unreadable(exc.key, exc.params)
                 if len(memo) < limit:
                     memo[raw] = value
             if value.__class__ is _Unreadable:
-                raise ValueProblem(value)
+                raise ValueProblem(value.key, **value.params)
             return value
 
         return convert
@@ -608,8 +644,11 @@ MEMO_SIZE = 4096
 _UNSEEN = object()
 
 
-class _Unreadable(str):
-    """The remembered message of a cell text that does not fit its field."""
+class _Unreadable(NamedTuple):
+    """The remembered problem of a cell text that does not fit its field."""
+
+    key: str
+    params: dict[str, str]
 
 
 # ============================================================================ files
@@ -1085,7 +1124,8 @@ class LeadReader:
                         value = converters[i](raw)
                     except ValueProblem as exc:
                         problems.append(Problem(path, row, columns[i], display_value(raw),
-                                                str(exc), names[i]))
+                                                str(exc), names[i], exc.key,
+                                                tuple(exc.params.items())))
                         self.unreadable[names[i]] += 1
                         value = None
                     else:

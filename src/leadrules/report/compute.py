@@ -28,8 +28,10 @@ from leadrules.report.facts import (
 )
 
 REVENUE_COLUMNS = ("revenue", "amount", "deal_amount", "deal amount", "won_amount")
-_YES = frozenset({"converted", "won", "customer", "closed won", "closed_won", "signed"})
-_NO = frozenset({"not converted", "lost", "closed lost", "closed_lost", "no deal"})
+_YES = frozenset({"converted", "won", "customer", "closed won", "closed_won", "signed",
+                  "converti", "gagné", "client", "signé"})
+_NO = frozenset({"not converted", "lost", "closed lost", "closed_lost", "no deal",
+                 "non converti", "perdu"})
 
 
 class ReportError(Exception):
@@ -58,7 +60,9 @@ class RowProblem:
     row: int
     column: str
     value: str
-    message: str
+    message: str  # in English; `key` and `params` let the report word it in its language
+    key: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -237,15 +241,17 @@ def _read_leads(rs: Ruleset, options: Options):
     rows = 0
     for row, lead, found in data.read_leads(rs, options.leads, encoding=options.encoding):
         rows += 1
-        problems.extend(RowProblem(p.row, p.column, p.value, p.message) for p in found)
+        problems.extend(RowProblem(p.row, p.column, p.value, p.message, p.key, p.params)
+                        for p in found)
         value = lead.get(key)
         if value is None:
             continue
         text = str(value)
         if text in leads:
+            first = str(leads[text][0])
             duplicates.append(RowProblem(row, rs.key.source_column, text,
-                                         f"repeats the key of row {leads[text][0]}; this row "
-                                         "was left out"))
+                                         f"repeats the key of row {first}; this row was left out",
+                                         "repeated_key", (("row", first),)))
             continue
         leads[text] = (row, lead)
     return leads, problems, duplicates, rows
@@ -303,7 +309,8 @@ def _read_extras(rs: Ruleset, options: Options, typing: data.Typing):
                     result = parse_outcome(raw)
                 except ValueError:
                     problems.append(RowProblem(row, outcome_col, data.display_value(raw),
-                                               "is not an outcome (write 1/0, yes/no, won/lost)"))
+                                               "is not an outcome (write 1/0, yes/no, won/lost)",
+                                               "not_outcome"))
             if get_revenue is not None:
                 raw = get_revenue(record)
                 if raw is not None and data.display_value(raw).strip():
@@ -311,7 +318,7 @@ def _read_extras(rs: Ruleset, options: Options, typing: data.Typing):
                         amount = data.parse_money(raw, typing.currency, typing.decimal_comma)
                     except data.ValueProblem as e:
                         problems.append(RowProblem(row, revenue_col, data.display_value(raw),
-                                                   str(e)))
+                                                   str(e), e.key, tuple(e.params.items())))
             out[row] = (result, amount)
     finally:
         source.close()

@@ -21,7 +21,7 @@ from leadrules.render.messages import LANGUAGES, Messages
 from leadrules.render.sentences import CondNode, Phrasing, humanise
 from leadrules.report import activities as acts
 from leadrules.report import charts, metrics
-from leadrules.report.compute import Report
+from leadrules.report.compute import Report, RowProblem
 from leadrules.report.facts import DISQUALIFIED
 
 # Rows of each list shown in HTML and Markdown; the JSON form and --problems-out have them all.
@@ -626,7 +626,7 @@ class _Builder:
                            ("outcome_values", r.outcome_problems)):
             if found:
                 rows, more = self.limited(found, lambda p: [w.num(p.row), p.column, p.value,
-                                                            p.message])
+                                                            self.problem(p)])
                 s.tables.append(Table([w(f"data.{k}") for k in ("row", "column", "value",
                                                                  "problem")],
                                       rows, {0}, w(f"data.{key}", n=w.num(len(found))), more))
@@ -637,6 +637,12 @@ class _Builder:
 
     def reason(self, reason: str) -> str:
         return self.w(f"data.reason.{REASON_KEYS[reason]}")
+
+    def problem(self, p: RowProblem) -> str:
+        """What is wrong with a value, in the report's language."""
+        if not p.key:
+            return p.message
+        return self.w(f"data.value_problem.{p.key}", **dict(p.params))
 
     def detail(self, detail: str) -> str:
         key = DETAIL_KEYS.get(detail)
