@@ -244,4 +244,4 @@ def test_the_worked_example_through_test_explain_and_score(tmp_path):
     with open(out, encoding="utf-8", newline="") as f:
         (row,) = list(csv.DictReader(f))
     assert (row["fit"], row["engagement"], row["temperature"], row["stage"]) == (
-        "50", "42.50", "warm", "mql")
+        "50.00", "42.50", "warm", "mql")

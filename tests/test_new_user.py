@@ -80,7 +80,7 @@ def test_outsider_rules_plan_and_compile(tmp_path: Path) -> None:
     result = run("plan", BRIGHTWAVE)
     assert result.exit_code == 0, result.output
     # 3 000 000 × 50 % / 30 000 = 50 customers; 50 / 2.5 % = 2 000 leads, 167 a month.
-    assert "Lead needed = 50 / 2.5 % = 2 000" in result.output
+    assert "Lead needed = 50 / 2.5% = 2,000" in result.output
     assert "  2027-04     167         5" in result.output
     lumen = run("plan", OUTSIDER / "lumen.leadrules", "--format", "json")
     data = json.loads(lumen.output)
@@ -101,9 +101,9 @@ def test_outsider_scores_match_their_test_blocks(tmp_path: Path) -> None:
     got = {r["Lead Ref"]: r for r in rows(out)}
     # The same leads and events as the test blocks of the file.
     assert (got["BW-1"]["fit"], got["BW-1"]["intent"], got["BW-1"]["priority_score"]) == \
-        ("90", "64.76", "81.59")
+        ("90.00", "64.76", "81.59")
     assert (got["BW-1"]["urgency"], got["BW-1"]["stage"]) == ("now", "sql")
-    assert (got["BW-2"]["fit"], got["BW-2"]["stage"]) == ("-60", "disqualified")
+    assert (got["BW-2"]["fit"], got["BW-2"]["stage"]) == ("-60.00", "disqualified")
     assert (got["BW-3"]["intent"], got["BW-3"]["route"]) == ("60.00", "key_accounts")
 
 

@@ -112,9 +112,9 @@ def test_one_row_per_lead_with_every_result(files):
                              "stage", "route"]
     a, b, c, d = rows
     assert (a["fit"], a["engagement"], a["temperature"], a["ready"], a["stage"], a["route"]) == \
-        ("60", "0", "cold", "true", "mql", "small")
+        ("60.00", "0.00", "cold", "true", "mql", "small")
     # B: too small (so not ready, whatever its budget), industry "Select" is not given.
-    assert (b["fit"], b["ready"], b["stage"], b["route"]) == ("0", "false", "lead", "small")
+    assert (b["fit"], b["ready"], b["stage"], b["route"]) == ("0.00", "false", "lead", "small")
     # C: 'many' is unreadable, so size is unknown: unknown and false is false; no e-mail, so
     # not even a lead; the route falls to `otherwise`.
     assert (c["fit"], c["ready"], c["stage"], c["route"]) == ("0", "false", "", "small")
@@ -233,8 +233,8 @@ def test_events_file_joined_on_the_key(files):
     result = run(rules, leads, "--events", events, "-o", out, "--as-of", AS_OF)
     assert result.exit_code == 1  # written, but some values did not fit, result.output
     a, b, c, d = read_csv(out)
-    assert (a["engagement"], a["temperature"]) == ("45", "hot")
-    assert (b["engagement"], b["temperature"]) == ("10", "cold")
+    assert (a["engagement"], a["temperature"]) == ("45.00", "hot")
+    assert (b["engagement"], b["temperature"]) == ("10.00", "cold")
     # Spend quartiles over the four leads: C and D 0, A 100, B 500 (the 300 is too old).
     assert (a["spend"], b["spend"], c["spend"], d["spend"]) == ("q3", "q4", "q1", "q1")
     assert "Events: 8 read, 1 for leads not in the file, 1 with problems." in result.stderr
@@ -534,9 +534,9 @@ def test_numbers_too_large_to_count_exactly_are_data_errors_not_crashes(tmp_path
     assert [r["id"] for r in rows] == ["1", "2", "3", "4"]
     # 28 digits are read; the derived score has more digits than exact arithmetic keeps, and
     # is still written to the cent rather than failing.
-    assert rows[1]["s"] == "9" * 28
+    assert rows[1]["s"] == "9" * 28 + ".00"
     assert rows[1]["u"].endswith(".00") and len(rows[1]["u"].split(".")[0]) == 35
-    assert (rows[3]["s"], rows[3]["u"]) == ("12", "12000006.00")
+    assert (rows[3]["s"], rows[3]["u"]) == ("12.00", "12000006.00")
 
 
 def test_a_score_too_large_for_parquet_is_a_clear_error(tmp_path):

@@ -155,14 +155,20 @@ class CsvWriter(Writer):
         self.csv = csv.writer(self.text)
         self.csv.writerow([name for name, _ in columns])
         self.kinds = [kind for _, kind in columns]
-        # Scores are Decimals quantized to cents or ints, grades and stages str or None: the
-        # csv module writes those as they are. Booleans and lists need our spelling.
+        # Scores are Decimals quantized to cents, or ints from rules with whole points; grades
+        # and stages str or None: the csv module writes those as they are. Whole scores get
+        # their cents so that a column reads alike on every row; booleans and lists need our
+        # spelling.
+        self.scores = [i for i, kind in enumerate(self.kinds) if kind == DECIMAL]
         self.special = [i for i, kind in enumerate(self.kinds) if kind in (BOOL, LINES, JSON)]
 
     def write(self, row):
         # The csv module writes None as an empty cell and str() of the rest: only booleans,
         # lists and values of other types need our spelling.
         out = list(row)
+        for i in self.scores:
+            if out[i].__class__ is int:
+                out[i] = f"{out[i]}.00"
         for i in self.special:
             value = out[i]
             out[i] = "; ".join(value) if self.kinds[i] == LINES and value is not None \
