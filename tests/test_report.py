@@ -502,6 +502,30 @@ def test_activities_from_json_lines_and_parquet(files, report, tmp_path, fmt):
         {k: len(v) for k, v in report.log.problems.items()}
 
 
+def test_activity_types_written_as_the_event_labels(files, report, tmp_path):
+    """A CRM that writes "Appel commercial" for the event `call "Appel commercial"` gets the
+    same follow-up figures as one that writes `call`: labels name events in the log too."""
+    rules = tmp_path / "labels.leadrules"
+    rules.write_text(files["rules"].read_text(encoding="utf-8").replace(
+        'event call       "Call"', 'event call       "Appel commercial"'), encoding="utf-8")
+    with open(files["activities"], newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    activities = tmp_path / "activities.csv"
+    with open(activities, "w", newline="", encoding="utf-8") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows({**r, "type": "Appel commercial" if r["type"] == "call" else r["type"]}
+                      for r in rows)
+    rs = check(rules)
+    assert rs.ok, rs.diagnostics
+    again = compute.build(rs, options({"activities": activities, "leads": files["leads"]},
+                                      outcome="Won"))
+    assert [r.counts for r in again.follow_up.first_touch] == \
+        [r.counts for r in report.follow_up.first_touch]
+    assert again.follow_up.attempts == report.follow_up.attempts
+    assert again.log.types["call"] == report.log.types["call"] > 0
+
+
 def test_business_calendar_from_rules():
     rs = check("rules.leadrules", text=RULES.replace(
         "hours mon-fri 09:00-18:00", "hours mon-thu, sat 09:00-12:30, 14:00-18:00\n"

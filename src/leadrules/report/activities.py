@@ -125,10 +125,11 @@ def read(path: str, known: set[str], typing: data.Typing, latest: datetime, *,
          lead_column: str | None = None, type_column: str | None = None,
          at_column: str | None = None, key_column: str | None = None,
          key_name: str | None = None, fmt: str | None = None,
-         encoding: str = "utf-8") -> ActivityLog:
+         encoding: str = "utf-8", aliases: dict[str, str] | None = None) -> ActivityLog:
     """Read an activity log. `known` holds the lead keys of the leads file (as text); `latest`
     is the report's as-of instant (an activity after it has not happened yet, as the report
-    sees it). Columns not named default to the lead key's export column, `type` and `at`."""
+    sees it). Columns not named default to the lead key's export column, `type` and `at`.
+    A type is normalised (normalise_type), then `aliases` turns a label into its name."""
     source = data.open_source(path, fmt, encoding, what="activities", skip_malformed=True)
     try:
         lead_col = _column(source, lead_column, "--activity-lead",
@@ -138,7 +139,7 @@ def read(path: str, known: set[str], typing: data.Typing, latest: datetime, *,
         if isinstance(source, data.ParquetSource):
             source.wanted = [lead_col, type_col, at_col]
         log = ActivityLog(str(path), (lead_col, type_col, at_col))
-        _fill(log, source, known, typing, latest)
+        _fill(log, source, known, typing, latest, aliases or {})
     finally:
         source.close()
     return log
@@ -223,7 +224,7 @@ def _columns(source, columns: tuple[str, str, str]) -> tuple[list, list, list, l
 
 
 def _fill(log: ActivityLog, source, known: set[str], typing: data.Typing,
-          latest: datetime) -> None:
+          latest: datetime, aliases: dict[str, str]) -> None:
     # Column by column: the same work as row by row, in comprehensions Python runs faster.
     numbers, raw_leads, raw_kinds, raw_ats = _columns(source, log.columns)
     leads = [x.strip() if type(x) is str else _text(x) for x in raw_leads]
@@ -231,10 +232,14 @@ def _fill(log: ActivityLog, source, known: set[str], typing: data.Typing,
 
     def kind_of(raw) -> str:
         if type(raw) is not str:
-            return "" if raw is None else normalise_type(data.display_value(raw))
+            if raw is None:
+                return ""
+            kind = normalise_type(data.display_value(raw))
+            return aliases.get(kind, kind)
         found = spelled.get(raw)
         if found is None:
-            found = spelled[raw] = normalise_type(raw)
+            kind = normalise_type(raw)
+            found = spelled[raw] = aliases.get(kind, kind)
         return found
 
     kinds = [kind_of(x) for x in raw_kinds]

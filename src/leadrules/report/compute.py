@@ -25,6 +25,7 @@ from leadrules.report.facts import (
     ladder_of,
     lead_facts,
     stage_activity_types,
+    type_aliases,
 )
 
 REVENUE_COLUMNS = ("revenue", "amount", "deal_amount", "deal amount", "won_amount")
@@ -130,7 +131,8 @@ def _build(rs: Ruleset, options: Options, evaluate: Evaluate | None,
     log = acts.read(options.activities, set(leads), typing, as_of,
                     lead_column=options.activity_lead, type_column=options.activity_type,
                     at_column=options.activity_at, key_column=rs.key.source_column,
-                    key_name=rs.key.name, encoding=options.encoding)
+                    key_name=rs.key.name, encoding=options.encoding,
+                    aliases=type_aliases(rs))
     names = event_name_map(rs, log.types)
     by_field = metrics.channel_field(rs)
     empty: list = []

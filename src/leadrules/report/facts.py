@@ -148,11 +148,20 @@ def stage_activity_types(ladder: Ladder, types) -> frozenset[str]:
                      if (sla.CUSTOMER if t in CUSTOMER_TYPES else t) in wanted)
 
 
+def type_aliases(rs: Ruleset) -> dict[str, str]:
+    """Normalised spellings an activity log may use -> the name in the rules: an event's or a
+    stage's label names it as well as its name does ("Appel commercial" is `call`)."""
+    aliases: dict[str, str] = {}
+    named = [*rs.events.items(), *((s.name, s) for s in rs.stages)]
+    for name, _ in named:
+        aliases.setdefault(normalise_type(name), name)
+    for name, item in named:
+        if item.label:
+            aliases.setdefault(normalise_type(item.label), name)
+    return aliases
+
+
 def event_name_map(rs: Ruleset, types) -> dict[str, str]:
-    """Normalised activity types (as found in the log) -> the event of the rules they are."""
-    loose = {}
-    for name, event in rs.events.items():
-        for spelling in (name, event.label or ""):
-            if spelling:
-                loose.setdefault(normalise_type(spelling), name)
-    return {t: loose[t] for t in types if t in loose}
+    """Activity types (as the log holds them, aliases resolved) -> the event of the rules they
+    are."""
+    return {t: t for t in types if t in rs.events}
