@@ -372,7 +372,7 @@ def _families() -> set[str]:
     for edge in ("ge_lt", "ge_le", "gt_lt", "gt_le", "le_gt", "le_ge", "lt_gt", "lt_ge"):
         keys.add(f"grades.range.{edge}")
     for split in ("terciles", "quartiles", "quintiles", "deciles"):
-        keys.add(f"grades.quantiles.{split}")
+        keys |= {f"grades.split.{split}.name", f"grades.split.{split}.groups"}
     for op in ("contains", "starts_with", "ends_with", "matches"):
         keys |= {f"cond.text.{op}.yes", f"cond.text.{op}.no"}
     for kind in ("segment", "qualification", "criterion", "true", "presence", "within",
@@ -464,3 +464,41 @@ def test_cli_refuses_a_bad_date_and_broken_rules(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert not (tmp_path / "x.html").exists()
     assert "Traceback" not in result.output
+
+
+# ----------------------------------------------------------------------------- the document's wording
+
+
+def document(rs, lang: str) -> str:
+    """The Markdown agreement in `lang`, with its non-breaking spaces read as spaces."""
+    return render_markdown(rs, lang=lang, on=ON).replace(NNBSP, " ").replace(NBSP, " ")
+
+
+@pytest.fixture(scope="module")
+def acme():
+    if not ACME.exists():
+        pytest.skip("rules/acme.leadrules is not there")
+    rs = check(ACME)
+    assert rs.ok, rs.diagnostics
+    return rs
+
+
+def test_frozen_quintiles_say_the_cut_points_no_longer_move(acme) -> None:
+    fr, en = document(acme, "fr"), document(acme, "en")
+    assert ("Les seuils ci-dessous ont été calculés comme des quintiles (cinq groupes de même "
+            "taille) sur une population de référence, puis figés : la note d’un lead ne dépend "
+            "que du nombre d’événements *Achat* au cours des 365 derniers jours, et non des "
+            "autres leads.") in fr
+    assert ("The cut points below were computed as quintiles (five groups of equal size) on a "
+            "reference population, then frozen: a lead’s grade depends only on the number of "
+            "*Achat* events in the last 365 days, not on other leads.") in en
+    assert "groupes de même taille (quintiles) selon" not in fr
+
+
+def test_quintiles_without_cut_points_depend_on_the_batch(reference) -> None:
+    assert ("répartis en cinq groupes de même taille (quintiles) selon le nombre d’événements "
+            "*Achat* au cours des 365 derniers jours. Les limites des groupes sont recalculées "
+            "à chaque notation : la note d’un lead dépend donc des autres leads notés en même "
+            "temps.") in document(reference, "fr")
+    assert ("The group limits are computed again at each scoring: a lead’s grade therefore "
+            "depends on the other leads scored at the same time.") in document(reference, "en")

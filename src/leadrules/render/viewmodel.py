@@ -315,7 +315,10 @@ class _Builder:
                 noun, _ = self.p.subject(g.by)
                 basis, of_basis = self.p.the(noun), self.p.of(noun)
             if g.quantiles:
-                note = self.rich(f"grades.quantiles.{g.quantiles}", basis=basis)
+                note = self.rich("grades.quantiles.frozen" if g.cuts else "grades.quantiles.batch",
+                                 basis=basis, of_basis=of_basis,
+                                 split=self.text(f"grades.split.{g.quantiles}.name"),
+                                 groups=self.text(f"grades.split.{g.quantiles}.groups"))
                 groups = len(g.cuts) + 1 if g.cuts else QUANTILE_GROUPS.get(g.quantiles, 5)
                 # A reader meets the labels q1… in the conditions of other grades and stages.
                 named = self.rich("grades.groups", first=self.term("q1"),
