@@ -364,7 +364,8 @@ def _families() -> set[str]:
     for period in ("day", "week", "month", "quarter", "year"):
         keys |= {f"period.per.{period}", f"period.every.{period}"}
     for unit in ("minutes", "hours", "days", "weeks", "months", "years"):
-        for prefix in ("duration.", "duration.business.", "window.", "window.business."):
+        for prefix in ("duration.", "duration.business.", "window.", "window.business.",
+                       "delay."):
             keys.add(prefix + unit)
     for op in ("eq", "ne", "ge", "gt", "le", "lt"):
         keys |= {f"cond.cmp.num.{op}", f"cond.cmp.date.{op}", f"cond.stage.{op}",
@@ -502,3 +503,14 @@ def test_quintiles_without_cut_points_depend_on_the_batch(reference) -> None:
             "temps.") in document(reference, "fr")
     assert ("The group limits are computed again at each scoring: a lead’s grade therefore "
             "depends on the other leads scored at the same time.") in document(reference, "en")
+
+
+def test_a_delay_without_business_says_it_is_clock_time(acme) -> None:
+    fr, en = document(acme, "fr"), document(acme, "en")
+    assert ("ce premier contact a lieu dans un délai de 30 minutes calendaires (nuits, "
+            "week-ends et jours fériés compris) après l’entrée du lead") in fr
+    assert ("this first contact takes place within 30 calendar minutes (nights, weekends and "
+            "holidays included) of the lead entering") in en
+    # A business delay keeps its own words.
+    assert "dans un délai de 4 heures ouvrées après" in fr
+    assert "within 4 business hours of" in en

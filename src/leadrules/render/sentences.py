@@ -244,6 +244,13 @@ class Phrasing:
         key = f"duration.{'business.' if d.business else ''}{d.unit}"
         return self.m.text(key, count=d.amount, n=self.typo.number(d.amount))
 
+    def delay(self, d: ast.Duration) -> str:
+        """A commitment's delay: in business time as `duration` says it, else marked as clock
+        time ("30 minutes calendaires"), which readers would otherwise take for office time."""
+        if d.business:
+            return self.duration(d)
+        return self.m.text(f"delay.{d.unit}", count=d.amount, n=self.typo.number(d.amount))
+
     def window(self, d: ast.Duration | None) -> Rich:
         """" au cours des 30 derniers jours" (with its leading space), or nothing."""
         if d is None:

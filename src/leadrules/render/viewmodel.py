@@ -581,7 +581,7 @@ class _Builder:
         clauses = []
         for item in sla.items:
             if isinstance(item, ast.FirstTouch):
-                args = {"delay": self.p.duration(item.within),
+                args = {"delay": self.p.delay(item.within),
                         "stage": self.p.stage_name(item.stage)}
                 if item.cond is None:
                     clauses.append((self.rich("sales.first_touch", **args), None))
@@ -596,13 +596,13 @@ class _Builder:
             elif isinstance(item, ast.Attempts):
                 clauses.append((self.rich("sales.attempts", count=item.count.value,
                                           n=self.t.number(item.count.value),
-                                          delay=self.p.duration(item.within),
+                                          delay=self.p.delay(item.within),
                                           stage=self.p.stage_name(item.stage)), None))
             elif isinstance(item, ast.AcceptReject):
-                clauses.append((self.rich("sales.accept", delay=self.p.duration(item.within),
+                clauses.append((self.rich("sales.accept", delay=self.p.delay(item.within),
                                           stage=self.p.stage_name(item.stage)), None))
             elif isinstance(item, ast.Recycle):
-                clauses.append((self.rich("sales.recycle", delay=self.p.duration(item.after),
+                clauses.append((self.rich("sales.recycle", delay=self.p.delay(item.after),
                                           stage=self.p.stage_name(item.without),
                                           target=self.term(humanise(item.target))), None))
         commitments = [{"line": line + (self.last_end if node is None else ""), "node": node}
