@@ -379,6 +379,7 @@ def _families() -> set[str]:
     for kind in ("segment", "qualification", "criterion", "true", "presence", "within",
                  "in_list"):
         keys |= {f"cond.{kind}.yes", f"cond.{kind}.no"}
+    keys |= {"sales.recycle.nurturing", "sales.recycle.other"}
     for key in ("missing", "between", "text", "months", "rounding", "decay", "business"):
         keys.add(f"conventions.{key}")
     for which in ("the", "of_the", "bare", "each", "no"):
@@ -514,3 +515,14 @@ def test_a_delay_without_business_says_it_is_clock_time(acme) -> None:
     # A business delay keeps its own words.
     assert "dans un délai de 4 heures ouvrées après" in fr
     assert "within 4 business hours of" in en
+
+
+def test_recycling_says_from_when_the_days_count_and_what_nurturing_is(acme) -> None:
+    assert ("Un lead parvenu au stade *Lead qualifié marketing (MQL)* qui n’a pas atteint le "
+            "stade *Opportunité* 90 jours calendaires après son dernier changement de stade est "
+            "rendu au marketing, qui le relance par des contenus adaptés (*nurturing*).") \
+        in document(acme, "fr")
+    assert ("A lead at the *Lead qualifié marketing (MQL)* stage or beyond that has not reached "
+            "the *Opportunité* stage 90 calendar days after its latest stage change goes back to "
+            "marketing, which keeps in touch with content suited to the lead (*nurturing*).") \
+        in document(acme, "en")

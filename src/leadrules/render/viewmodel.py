@@ -602,9 +602,14 @@ class _Builder:
                 clauses.append((self.rich("sales.accept", delay=self.p.delay(item.within),
                                           stage=self.p.stage_name(item.stage)), None))
             elif isinstance(item, ast.Recycle):
-                clauses.append((self.rich("sales.recycle", delay=self.p.delay(item.after),
-                                          stage=self.p.stage_name(item.without),
-                                          target=self.term(humanise(item.target))), None))
+                start = self.recycle_start(sla)
+                form = "nurturing" if item.target == "nurturing" else "other"
+                clauses.append((self.rich(
+                    f"sales.recycle.{form}", delay=self.p.delay(item.after),
+                    stage=self.p.stage_name(item.without),
+                    start=self.rich("sales.recycle_start", stage=self.p.stage_name(start))
+                    if start else "",
+                    target=self.term(humanise(item.target))), None))
         commitments = [{"line": line + (self.last_end if node is None else ""), "node": node}
                        for line, node in clauses]
         cal = sla.first(ast.SlaCalendar)
@@ -613,6 +618,15 @@ class _Builder:
         return Section("sales", "sales", title,
                        data={"intro": self.rich("sales.intro"), "touches": items, "commitments": commitments,
                              "calendar": calendar})
+
+    def recycle_start(self, sla: ast.Sla) -> str | None:
+        """The stage from which recycling counts, as the report does: the stage of the first
+        unconditional first-touch rule, else of the first one, else the second stage."""
+        touches = sla.of(ast.FirstTouch)
+        general = next((t for t in touches if t.cond is None), touches[0] if touches else None)
+        if general is not None:
+            return general.stage
+        return self.rs.stages[1].name if len(self.rs.stages) > 1 else None
 
     def calendar(self, cal: ast.Calendar | None) -> dict | None:
         if cal is None:
