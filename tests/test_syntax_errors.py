@@ -55,6 +55,11 @@ def test_every_curated_example_gets_its_message(message, hint, example) -> None:
      "finish the condition after 'not', or remove 'not'"),
     ("score s {\n    +10 when budget >= 10,000 EUR\n}\n", "numbers are written without a comma",
      "write thousands with '_' or nothing (10_000), and decimals with a point (0.6)"),
+    ("score s {\n    +10 when budget >= 10 000 EUR\n}\n", "numbers are written without spaces",
+     "write thousands with '_' or nothing: 10_000"),
+    ('grade g by s {\n    top "Top" when >= 10  low "Low" otherwise\n}\n',
+     "a new statement starts at 'low' on the same line",
+     "one statement per line: start a new line before 'low'"),
     ("score t = 0,6 * fit\n", "numbers are written without a comma",
      "write thousands with '_' or nothing (10_000), and decimals with a point (0.6)"),
     ("segment s {\n    d >= 01/02/2027\n}\n", "dates are written year first, with dashes",
@@ -119,8 +124,30 @@ def test_recovery_does_not_invent_errors_from_unbalanced_lines() -> None:
 
 def test_good_chunks_are_kept_beside_broken_ones() -> None:
     module, found = syntax.parse("segment a {\n    x = 1\n}\nsegment b {\n    x == 1\n}\n", "f")
-    assert [item.name for item in module.items] == ["b"]
+    # `a` comes back without its faulty line, so that the checker reads the rest of it.
+    assert [item.name for item in module.items] == ["a", "b"]
+    assert module.items[0].conditions == ()
     assert len(found) == 1
+
+
+def test_the_right_lines_of_a_broken_block_are_checked_in_the_same_run(tmp_path) -> None:
+    """A first draft with a syntax error in a block gets the names and types of the block's
+    other lines checked at once, without echoes of the faulty line (no range, no `otherwise`
+    or empty-score complaints about what the faulty line may have held)."""
+    from leadrules.check import check
+
+    path = tmp_path / "draft.leadrules"
+    path.write_text(
+        'lead {\n    id text key\n    size int\n    sector enum(auto, aero)\n}\n\n'
+        'segment target "Target" {\n    size ≥ 50\n    sector in {auto, agro}\n'
+        '    country == "FR"\n}\n\n'
+        'score fit "Fit" max 100 {\n    +30 when target "Target"\n'
+        '    +12,5 when size > 10 "Size"\n    +10 when size > "100" "Text"\n}\n\n'
+        'grade band "Band" by fit {\n    A when >= 40\n    B otherwise\n}\n'
+        'score other "Other" {\n    +5 when size > 1 0 "Broken"\n}\n', encoding="utf-8")
+    found = [(d.span.line, d.code) for d in check(path).diagnostics]
+    assert found == [(8, "LR002"), (9, "LR203"), (10, "LR101"), (15, "LR001"), (16, "LR201"),
+                     (24, "LR001")]
 
 
 @pytest.mark.parametrize("text", [

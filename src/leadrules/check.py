@@ -263,6 +263,9 @@ def _defined_in(chunk: str) -> set[str]:
         names.add("route")
     if keyword == "calendar" or keyword == "event":
         names.update(_FIRST_WORD.findall(chunk))
+    if keyword == "sla":
+        # Not a name a rule can use: it tells the SLA checks that this side was read in part.
+        names.add(" ".join(chunk.split()[:2]))
     names.update(_misspelt_definitions(chunk))
     return names
 
@@ -1243,7 +1246,7 @@ def check_scores(rs: Ruleset) -> list[Diagnostic]:
                 bounds(item.bounds, item.span, f"group '{item.name}'")
             for rule in rules:
                 bounds(rule.bounds, rule.span, "rule")
-        if not score.items:
+        if not score.items and not _hidden(rs, score.name):
             out.append(warning("LR706", f"the score '{score.name}' has no rules: it is always 0",
                                score.span, "add point rules, or remove the score"))
     return out
@@ -1255,7 +1258,9 @@ def compute_intervals(rs: Ruleset) -> list[Diagnostic]:
     for name in rs.order:
         score = rs.scores.get(name)
         # Caps with min above max are an error already; their range would only mislead.
-        if score is not None and not any(
+        # A score read in part (a line with a syntax error left out) has no known range: the
+        # lines left out may give or take any number of points.
+        if score is not None and not _hidden(rs, name) and not any(
                 b.min is not None and b.max is not None and b.min.value > b.max.value
                 for b in _all_bounds(score)):
             rs.intervals[name] = reach.score_interval(score, lambda ref: value_interval(rs, ref))
@@ -1354,10 +1359,11 @@ def check_grades(rs: Ruleset) -> list[Diagnostic]:
         otherwise = next((i for i, r in enumerate(grade.rows)
                           if isinstance(r, ast.OtherwiseRow)), None)
         if otherwise is None:
-            out.append(error(
-                "LR304", f"the grade '{grade.name}' has no `otherwise` row, so a lead can be "
-                "left without a label", grade.span,
-                "add a last row such as `D otherwise`"))
+            if not _hidden(rs, grade.name):  # the row may be on a line that could not be read
+                out.append(error(
+                    "LR304", f"the grade '{grade.name}' has no `otherwise` row, so a lead can "
+                    "be left without a label", grade.span,
+                    "add a last row such as `D otherwise`"))
         else:
             for row in grade.rows[otherwise + 1:]:
                 out.append(error(
@@ -1501,8 +1507,8 @@ def check_qualifications(rs: Ruleset) -> list[Diagnostic]:
                 out.append(error("LR102", f"the qualification '{q.name}' has two criteria named "
                                  f"'{crit.name}'", crit.span))
             names.add(crit.name)
-        if q.require is None:
-            continue
+        if q.require is None or _hidden(rs, q.name):
+            continue  # without the criteria on lines that could not be read, K of N is moot
         n = len(q.criteria)
         if q.of.value != n:
             out.append(error(
@@ -1646,7 +1652,8 @@ def check_sla(rs: Ruleset) -> list[Diagnostic]:
                     "LR612", f"this line is a {other} commitment, written in the {side} SLA",
                     item.span, f"move it to `sla {other}`"))
     marketing = rs.sla_marketing
-    if marketing is not None:
+    # A marketing SLA read in part: its arithmetic would be about the lines that could be read.
+    if marketing is not None and not _hidden(rs, "sla marketing"):
         out.extend(_check_marketing(rs, marketing))
         if not any(d.severity == ERROR and d.code.startswith("LR6") for d in out):
             rs.funnel = sla_math.derive(marketing)

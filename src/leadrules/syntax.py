@@ -153,8 +153,10 @@ def parse(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
         try:
             built = _items(chunk, path, first_line)
         except LarkError as exc:
-            diagnostics.extend(_recover(_describe(exc, chunk, path, first_line), chunk, path,
-                                        first_line))
+            found, built = _recover(_describe(exc, chunk, path, first_line), chunk, path,
+                                    first_line)
+            diagnostics.extend(found)
+            items.extend(built)
             continue
         except RecursionError:
             # Only a statement of thousands of `and`/`not` in a row gets here.
@@ -167,10 +169,13 @@ def parse(text: str, path: str) -> tuple[ast.Module, list[Diagnostic]]:
     return ast.Module(path, tuple(items), tuple(comments(text))), diagnostics
 
 
-def _recover(first: Diagnostic, chunk: str, path: str, offset: int) -> list[Diagnostic]:
+def _recover(first: Diagnostic, chunk: str, path: str, offset: int
+             ) -> tuple[list[Diagnostic], list[ast.Item]]:
     """The first error of a chunk, then the next ones: the faulty line is blanked out and the
     rest parsed again, as long as each new error lies further down (an error that does not is
-    most likely an echo of the first)."""
+    most likely an echo of the first). When the chunk parses once its faulty lines are blanked
+    out, its items come back too, so that the checker reads the lines that were right (names,
+    types) in the same run."""
     from lark.exceptions import LarkError
 
     found = [first]
@@ -184,7 +189,7 @@ def _recover(first: Diagnostic, chunk: str, path: str, offset: int) -> list[Diag
         lines[index] = ""
         retry = "\n".join(lines)
         try:
-            _items(retry, path, offset)
+            built = _items(retry, path, offset)
         except LarkError as exc:
             nxt = _describe(exc, retry, path, offset)
             if nxt.span.line - offset <= line:
@@ -194,8 +199,8 @@ def _recover(first: Diagnostic, chunk: str, path: str, offset: int) -> list[Diag
             continue
         except RecursionError:
             break
-        break
-    return found
+        return found, built
+    return found, []
 
 
 def parse_condition(text: str, path: str = "<condition>") -> ast.Cond:
@@ -544,10 +549,20 @@ def _explain_token(exc, token, expected: list[str], chunk: str) -> tuple[str, st
     if value == "," and previous is not None and re.fullmatch(r"[+-]?\d[\d_]*(\.\d+)?", previous):
         return ("numbers are written without a comma",
                 "write thousands with '_' or nothing (10_000), and decimals with a point (0.6)")
+    if token.type == "NUMBER" and previous is not None and \
+            re.fullmatch(r"[+-]?\d[\d_]*", previous) and re.fullmatch(r"\d{3}(\.\d+)?", value):
+        return ("numbers are written without spaces",
+                f"write thousands with '_' or nothing: {previous}_{value}")
     curated = _curated_states().get((exc.state.position, token.type)) \
         if getattr(exc, "state", None) is not None else None
     if curated is not None:
         return curated
+    after = chunk[token.end_pos:token.end_pos + 40] if token.end_pos is not None else ""
+    if token.type == "NAME" and previous is not None and \
+            re.fullmatch(r'[+-]?[\d_.]+%?|".*"|\)|}', previous) and \
+            re.match(r'[ \t]+("|when\b|otherwise\b|=)', after):
+        return (f"a new statement starts at '{value}' on the same line",
+                f"one statement per line: start a new line before '{value}'")
     if "CURRENCY" in expected and token.type == "NAME" and re.fullmatch(r"[A-Za-z]{3}", value):
         return (f"'{value}' is not a currency code",
                 f"write the ISO 4217 code in capitals, such as {value.upper()}")

@@ -239,7 +239,7 @@ class _Builder:
                     rows.append(self.rule_row(item))
             notes = self.bounds_notes(s.bounds, "score")
             if s.decay:
-                notes.append(self.decay(s.decay))
+                notes.extend(self.decay(s))
             out.append({"id": f"score-{s.name}", "title": _capital(self.label(s)), "derived": False,
                         "formula": None, "rows": rows, "notes": notes})
         return Section("scores", "scores", self.text("section.scores"),
@@ -291,17 +291,32 @@ class _Builder:
             return [self.rich(f"scores.{what}_min", n=self.t.number(lo.value))]
         return []
 
-    def decay(self, d: ast.Decay) -> Rich:
+    def decay(self, s: ast.Score) -> list[Rich]:
+        """How the points of a decaying score's events decrease, then which rules follow the
+        most recent event (only when the score has one) and which never decrease."""
+        d = s.decay
+        unit = f"{'business.' if d.period.business else ''}{d.period.unit}"
         period = self.p.duration(d.period)
         if d.kind == "halflife":
-            return self.rich("scores.halflife", period=period)
-        rate = d.rate.value
-        steps = -(-Decimal(1) // rate) if rate > 0 else None
-        if steps is None:
-            return self.rich("scores.decay_none")
-        zero = ast.Duration(d.period.amount * steps, d.period.unit, d.period.business)
-        return self.rich("scores.decay", rate=self.t.percent(rate), period=period,
-                         zero=self.p.duration(zero))
+            notes = [self.rich("scores.halflife", period=period, every=self.text(
+                f"scores.every_period.{unit}", count=d.period.amount,
+                n=self.t.number(d.period.amount)))]
+        else:
+            rate = d.rate.value
+            if rate <= 0:
+                return [self.rich("scores.decay_none")]
+            # The factor max(0, 1 - rate x full periods) is 0 once `steps` periods are over.
+            steps = -(-Decimal(1) // rate)
+            zero = ast.Duration(d.period.amount * steps, d.period.unit, d.period.business)
+            each = self.text(f"scores.each_period.{unit}", count=d.period.amount, period=period)
+            notes = [self.rich("scores.decay", each=each, rate=self.t.percent(rate),
+                               period=period, zero=self.p.duration(zero)).capitalized()]
+        if any(isinstance(rule, ast.WhenRule)
+               and any(isinstance(n, ast.Within) for n in ast.walk(rule.cond))
+               for rule in _rules(s)):
+            notes.append(self.rich("scores.decay_latest"))
+        notes.append(self.rich("scores.decay_fixed"))
+        return notes
 
     # -- grades
 
@@ -723,6 +738,12 @@ class _Builder:
             return self.rich("data.type.money", currency=self.rs.currency or "")
         key = f"data.type.{spec.name}"
         return self.rich(key) if self.m.has(key) else Rich([(CODE, spec.name)])
+
+
+def _rules(s: ast.Score):
+    """The rules of a score, those inside its groups included."""
+    for item in s.items:
+        yield from (item.rules if isinstance(item, ast.Group) else (item,))
 
 
 def _capital(text: str) -> str:
