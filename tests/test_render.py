@@ -380,6 +380,9 @@ def _families() -> set[str]:
                  "in_list"):
         keys |= {f"cond.{kind}.yes", f"cond.{kind}.no"}
     keys |= {"sales.recycle.nurturing", "sales.recycle.other"}
+    for unit in ("minutes", "hours", "days", "weeks", "months", "years"):
+        for family in ("scores.each_period.", "scores.every_period."):
+            keys |= {family + unit, family + "business." + unit}
     for key in ("missing", "between", "text", "months", "rounding", "decay", "business"):
         keys.add(f"conventions.{key}")
     for which in ("the", "of_the", "bare", "each", "no"):
@@ -526,3 +529,50 @@ def test_recycling_says_from_when_the_days_count_and_what_nurturing_is(acme) -> 
             "the *Opportunité* stage 90 calendar days after its latest stage change goes back to "
             "marketing, which keeps in touch with content suited to the lead (*nurturing*).") \
         in document(acme, "en")
+
+
+def test_linear_decay_halflife_and_the_boundary_in_words(acme) -> None:
+    fr, en = document(acme, "fr"), document(acme, "en")
+    assert ("Chaque période complète de 30 jours écoulée depuis un événement retire 50 % de ses "
+            "points initiaux : ils comptent en entier pendant 30 jours et sont nuls à partir de "
+            "60 jours d’ancienneté. Pour une règle « il y a eu … au cours des … derniers jours "
+            "», la diminution se calcule sur l’événement le plus récent. Les règles qui portent "
+            "sur les informations du lead ne diminuent pas.") in fr
+    assert ("Each full period of 30 days since an event removes 50% of its initial points: they "
+            "count in full for 30 days and are worth nothing once the event is 60 days old.") in en
+    assert ("La valeur des points d’un événement est divisée par deux tous les 14 jours, de "
+            "façon continue (demi-vie de 14 jours).") in fr
+    assert ("The value of an event’s points is halved every 14 days, continuously (a half-life "
+            "of 14 days).") in en
+    assert "au-delà de" not in fr and "after 60 days" not in en
+
+
+DECAY_WITHOUT_WITHIN = """\
+agreement "Décroissance" {
+    locale fr
+    currency EUR
+}
+
+lead {
+    id  text  key
+}
+
+event visit "Visite"
+
+score heat "Chaleur" decay 25% every 1 week {
+    +10 per visit
+}
+"""
+
+
+def test_decay_by_the_most_recent_event_only_when_a_rule_uses_one(tmp_path: Path) -> None:
+    path = tmp_path / "decay.leadrules"
+    path.write_text(DECAY_WITHOUT_WITHIN, encoding="utf-8")
+    rs = check(path)
+    assert rs.ok, rs.diagnostics
+    fr, en = document(rs, "fr"), document(rs, "en")
+    assert ("Chaque semaine complète écoulée depuis un événement retire 25 % de ses points "
+            "initiaux") in fr
+    assert "sont nuls à partir de 4 semaines d’ancienneté" in fr
+    assert "Each full week since an event removes 25% of its initial points" in en
+    assert "plus récent" not in fr and "most recent" not in en

@@ -316,7 +316,7 @@ class _Builder:
                for rule in _rules(s)):
             notes.append(self.rich("scores.decay_latest"))
         notes.append(self.rich("scores.decay_fixed"))
-        return notes
+        return [join_rich(notes, " ")]
 
     # -- grades
 
