@@ -114,6 +114,8 @@ def test_reference_plan_in_french():
     assert f"Attention{nnb}: l’engagement de livrer au moins 70 leads au stade " \
         f"«{nnb}Lead qualifié marketing (MQL){nnb}» par mois est INFÉRIEUR aux 89" in text
     assert "soit 12 mois" in text
+    # Stages head their columns by their labels' abbreviations, as the report does.
+    assert "Mois      Lead    MQL  SQL  Opportunité  Client  budget des canaux" in text
     for english in ("rounded", "needed", "per year", "Customer", "budget per"):
         assert english not in text
 

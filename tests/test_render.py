@@ -576,3 +576,13 @@ def test_decay_by_the_most_recent_event_only_when_a_rule_uses_one(tmp_path: Path
     assert "sont nuls à partir de 4 semaines d’ancienneté" in fr
     assert "Each full week since an event removes 25% of its initial points" in en
     assert "plus récent" not in fr and "most recent" not in en
+
+
+def test_the_reading_convention_on_missing_values_holds_for_or(reference) -> None:
+    assert ("une information absente du CRM est inconnue : une condition simple qui porte sur "
+            "elle n’est pas remplie, même à la forme négative (sauf « n’est pas renseigné ») ; "
+            "en revanche, une condition « A ou B », ou « au moins une des conditions suivantes "
+            "», est remplie dès qu’une autre de ses conditions l’est ;") in document(reference, "fr")
+    assert ("a simple condition about it is not met, even in the negative (except “is missing”); "
+            "however, a condition “A or B”, or “at least one of the following conditions”, is "
+            "met as soon as another of its conditions is;") in document(reference, "en")

@@ -316,6 +316,13 @@ class _Words:
             return self.w("stage.customer")
         return line.label or line.stage
 
+    def column(self, line: StagePlan) -> str:
+        """A stage as a column header: its label, or the abbreviation the label ends with
+        ("Lead qualifié marketing (MQL)" heads its column "MQL"), as the report writes it."""
+        from leadrules.report.view import abbreviated
+
+        return abbreviated(self.stage(line))
+
     def period_label(self, index: int, p: Period) -> str:
         if p.start is None:
             return self(f"generic.{self.plan.period}", n=str(index + 1))
@@ -383,7 +390,7 @@ class _Words:
         """What the text and Markdown forms share: headers and rows of each table. The period
         table has one row per period, so that a year of months reads down a terminal."""
         plan = self.plan
-        headers = [self(f"column.{plan.period}"), *(s.stage for s in plan.stages)]
+        headers = [self(f"column.{plan.period}"), *(self.column(s) for s in plan.stages)]
         rows = [[self.period_label(i, p), *(self.num(s.needed[i]) for s in plan.stages)]
                 for i, p in enumerate(plan.periods)]
         total = [self("per_year"), *(self.num(s.needed_per_year) for s in plan.stages)]

@@ -41,6 +41,13 @@ DETAIL_KEYS = {acts.EMPTY_KEY: "empty_key", acts.EMPTY_TYPE: "empty_type",
 _ABBREVIATION = re.compile(r"\(([^()]{1,12})\)\s*$")
 
 
+def abbreviated(label: str) -> str:
+    """The abbreviation a label ends with ("Lead qualifié marketing (MQL)" -> "MQL"), else the
+    label: what heads a column of figures per stage."""
+    found = _ABBREVIATION.search(label)
+    return found.group(1) if found else label
+
+
 @dataclass
 class Table:
     headers: list[str]
@@ -208,9 +215,7 @@ class _Builder:
 
     def stage(self, name: str) -> str:
         """A stage as a column header: its label, or the abbreviation the label ends with."""
-        label = self.stage_label(name)
-        found = _ABBREVIATION.search(label)
-        return found.group(1) if found else label
+        return abbreviated(self.stage_label(name))
 
     def stage_label(self, name: str) -> str:
         if name == sla.CUSTOMER and name not in (self.r.ruleset.stage_names
