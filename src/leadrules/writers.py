@@ -126,6 +126,11 @@ def cell(value: Any) -> str:
     return str(value)
 
 
+def score_cell(value: Any) -> str:
+    """A score as a CSV cell: with its cents, also when rules with whole points made it an int."""
+    return f"{value}.00" if value.__class__ is int else cell(value)
+
+
 class Writer(ABC):
     """Rows (lists of values in the order of `columns`) to one output."""
 

@@ -20,7 +20,7 @@ from leadrules.report import metrics
 from leadrules.report.compute import Report
 from leadrules.report.view import View
 from leadrules.report.view import build as build_view
-from leadrules.writers import cell
+from leadrules.writers import cell, score_cell
 
 FORMATS = ("html", "md", "json")
 _CODE = re.compile(r"`([^`]+)`")
@@ -219,7 +219,7 @@ def leads_csv(report: Report) -> str:
         w.writerow([
             f.key, f.row, f.channel or "", f.evaluated.stage or "",
             *(cell(f.evaluated.grades.get(g)) for g in grades),
-            *(cell(f.evaluated.scores.get(s)) for s in scores),
+            *(score_cell(f.evaluated.scores.get(s)) for s in scores),
             *(cell(f.entered[s].astimezone(zone)) if s in f.entered else "" for s in stages),
             cell(extra["first_touch_at"].astimezone(zone)) if extra.get("first_touch_at") else "",
             cell(_plain(extra.get("first_touch_business"))),
