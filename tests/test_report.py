@@ -397,6 +397,16 @@ def test_pacing_of_the_month_in_progress(report):
     # Wednesday December 1, 11:00: 2 h of the month's 23 working days × 9 h = 207 h.
     assert pace.elapsed == Decimal(2) / Decimal(207)
     assert pace.actual["mql"] == 2
+    # A stage is behind only when a whole lead short of what the pace expects by now: none of
+    # the 0.4 SQL expected two hours into the month is late yet; 0 of 3.9 leads is.
+    from leadrules.report.view import build
+
+    (table,) = [t for s in build(report, "en").sections for t in s.tables
+                if t.headers[-1] == "Pace"]
+    verdicts = {row[0]: (row[1], row[2], row[-1]) for row in table.rows}
+    assert verdicts["Lead"] == ("0", "3.9", "behind")
+    assert verdicts["MQL"] == ("2", "1.9", "on track")
+    assert verdicts["SQL"] == ("0", "0.4", "on track")
 
 
 def test_commitment(report):

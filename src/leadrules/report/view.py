@@ -373,7 +373,9 @@ class _Builder:
             expected, projected, planned = p.expected[st], p.projected[st], p.plan[st]
             verdict = "–"
             if expected is not None and planned is not None and projected is not None:
-                verdict = w("volume.pace.on_track") if projected >= planned \
+                # Behind only when a whole lead short of the pace: early in a month the pace
+                # expects a fraction of a lead, and nobody is late for 0.4 of one.
+                verdict = w("volume.pace.on_track") if p.actual[st] >= int(expected) \
                     else w("volume.pace.behind")
             rows.append([self.stage(st), w.num(p.actual[st]),
                          w.num(expected, 1) if expected is not None else "–",
