@@ -304,7 +304,8 @@ def test_names_without_a_label_in_the_document(unlabelled) -> None:
     for row in ("| Lead ID (unique key) | `lead_id` |", "| MQL date | `mql_at` |",
                 "| Date created | `created_at` |", "| UTM source | `utm_source` |"):
         assert row in text
-    assert "one of software, retail, and Other" in text
+    # The appendix gives the values as the export spells them, letter for letter.
+    assert "one of “COMPUTER\\_SOFTWARE”, “RETAIL”, and “Other”" in text
     assert "mql at" not in text and "created at" not in text
 
 
@@ -586,3 +587,14 @@ def test_the_reading_convention_on_missing_values_holds_for_or(reference) -> Non
     assert ("a simple condition about it is not met, even in the negative (except “is missing”); "
             "however, a condition “A or B”, or “at least one of the following conditions”, is "
             "met as soon as another of its conditions is;") in document(reference, "en")
+
+
+def test_crm_values_are_the_literal_export_spellings(reference) -> None:
+    fr, en = document(reference, "fr"), document(reference, "en")
+    # source = enum(seo, sea, …) has no spellings: the export holds "seo", not "SEO".
+    assert "| *Référencement naturel* | seo | 2 000 € par mois | 24 000 € |" in fr
+    assert "| *Référencement naturel* | seo | €2,000 per month | €24,000 |" in en
+    assert ("une valeur parmi « Software », « Financial Services », « retail », « industry » et "
+            "« public »") in fr
+    assert "one of “Software”, “Financial Services”, “retail”, “industry”, and “public”" in en
+    assert "SEO" not in fr.split("## ")[-1]

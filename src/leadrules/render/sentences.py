@@ -75,6 +75,12 @@ def member_text(member: ast.EnumMember, members: tuple[ast.EnumMember, ...] = ()
     return spelling
 
 
+def export_spelling(member: ast.EnumMember) -> str:
+    """The value the CRM export holds for an enum member: its first spelling in the rules,
+    else its name (what a filter in the CRM must match, letter for letter)."""
+    return member.spellings[0] if member.spellings else member.name
+
+
 @dataclass(frozen=True)
 class Noun:
     """A noun phrase: `bare` without determiner ("taille de l’entreprise"), its grammatical
@@ -343,6 +349,12 @@ class Phrasing:
                 if m.name == name:
                     return Rich([(FIGURE, member_text(m, field_node.type.members))])
         return Rich([(FIGURE, humanise(name))])
+
+    def export_value(self, field_node: ast.Field | None, name: str) -> Rich:
+        """An enum member as the export spells it (a table of CRM values, the appendix)."""
+        member = next((m for m in field_node.type.members if m.name == name), None) \
+            if field_node is not None else None
+        return Rich([(FIGURE, export_spelling(member) if member is not None else name)])
 
     def operand(self, expr, left) -> Rich:
         """A value compared with `left` (whose type says how to show bare names and numbers)."""

@@ -15,7 +15,7 @@ from leadrules import ast
 from leadrules.codegen import QUANTILES as QUANTILE_GROUPS
 from leadrules.model import Ruleset
 from leadrules.render.messages import Messages
-from leadrules.render.sentences import CondNode, Phrasing, humanise, member_text
+from leadrules.render.sentences import CondNode, Phrasing, export_spelling, humanise
 from leadrules.render.typography import CODE, FIGURE, TERM, Rich, join_rich
 from leadrules.sla import CUSTOMER, PERIODS_PER_YEAR, Funnel
 
@@ -667,7 +667,7 @@ class _Builder:
         currency = self.rs.currency or "EUR"
         sym = self.rs.resolve(ast.Ref((ch.by,)))
         for c in ch.channels:
-            value = self.p.member(sym.node if sym is not None else None, c.name)
+            value = self.p.export_value(sym.node if sym is not None else None, c.name)
             if c.cost is not None and c.period in PERIODS_PER_YEAR:
                 yearly = c.cost.amount * PERIODS_PER_YEAR[c.period]
                 total += yearly
@@ -732,8 +732,8 @@ class _Builder:
 
     def type_words(self, spec: ast.TypeSpec) -> Rich:
         if spec.name == "enum":
-            values = [member_text(m, spec.members) for m in spec.members]
-            return self.rich("data.type.enum", values=self.t.list_and(values))
+            values = [self.p.quoted(export_spelling(m)) for m in spec.members]
+            return self.rich("data.type.enum", values=self.t.rich_list(values, "and"))
         if spec.name == "money":
             return self.rich("data.type.money", currency=self.rs.currency or "")
         key = f"data.type.{spec.name}"
