@@ -743,6 +743,10 @@ def test_report_speaks_the_agreements_language(files, tmp_path):
     assert f"Activités{NN}: horodatage illisible (2)" in text
     assert "aucun lead n’a cette clé dans le fichier des leads" in text
     assert f"Leads jamais contactés{NN}: 10" in text
+    # Which stage each table counts, when an outcome makes converted leads customers.
+    assert "Un lead converti selon la colonne «\u202fWon\u202f» compte comme client" in text
+    assert "Dans le tableau par stade, le stade d’un lead est celui que lui donnent les règles" \
+        in text
     # Amounts and dates as a French reader writes them.
     assert f"9{NN}032{NB}€" in text and f"170,42{NB}€" in text
     assert "24/03/2027 10:00" in text
@@ -790,7 +794,7 @@ def _report_families() -> set[str]:
         "missed", "no_decision", "lead", "entered", "was_due", "waiting", "stage", "since",
         "days")}
     keys |= {f"outcome.{k}" for k in ("band", "leads", "converted", "rate", "lift_header",
-                                      "score", "auc", "reading")}
+                                      "score", "auc", "reading", "stage_note")}
     keys |= {f"outcome.auc_{k}" for k in ("none", "very_well", "well", "somewhat", "barely",
                                           "chance")}
     keys |= {f"data.{k}" for k in ("row", "lead", "type", "timestamp", "why", "column", "value",

@@ -406,7 +406,10 @@ class _Builder:
         if not self.r.steps:
             s.paragraphs.append(w("conversion.none"))
             return s
-        s.paragraphs.append(w("conversion.intro"))
+        intro = w("conversion.intro")
+        if self.r.outcome is not None:
+            intro += " " + w("conversion.outcome", column=self.r.outcome.column)
+        s.paragraphs.append(intro)
         rows = []
         for step in self.r.steps:
             actual = step.actual
@@ -561,7 +564,7 @@ class _Builder:
                   rate=w.pct(o.rate, 1))
         if o.unknown:
             intro += " " + w("outcome.unknown", count=o.unknown, n=w.num(o.unknown))
-        s.paragraphs.append(intro + " " + w("outcome.lift"))
+        s.paragraphs.append(intro + " " + w("outcome.lift") + " " + w("outcome.stage_note"))
         headers = [w(f"outcome.{k}") for k in ("band", "leads", "converted", "rate",
                                                 "lift_header")]
         for b in o.breakdowns:
