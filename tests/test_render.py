@@ -380,7 +380,8 @@ def _families() -> set[str]:
     for kind in ("segment", "qualification", "criterion", "true", "presence", "within",
                  "in_list"):
         keys |= {f"cond.{kind}.yes", f"cond.{kind}.no"}
-    keys |= {"sales.recycle.nurturing", "sales.recycle.other"}
+    keys |= {"sales.recycle.nurturing", "sales.recycle.other", "grammar.de.plain",
+             "grammar.de.elided", "grammar.que.plain", "grammar.que.elided"}
     for unit in ("minutes", "hours", "days", "weeks", "months", "years"):
         for family in ("scores.each_period.", "scores.every_period."):
             keys |= {family + unit, family + "business." + unit}
@@ -598,3 +599,87 @@ def test_crm_values_are_the_literal_export_spellings(reference) -> None:
             "« public »") in fr
     assert "one of “Software”, “Financial Services”, “retail”, “industry”, and “public”" in en
     assert "SEO" not in fr.split("## ")[-1]
+
+
+ODD = """\
+agreement "Cas particuliers" {
+    locale fr
+    currency EUR
+}
+
+calendar business {
+    hours mon-fri 09:00-18:00
+}
+
+lead {
+    id         text  key
+    email      text  "Adresse e-mail"
+    seniority  int   "Ancienneté du contact (années)"
+    size       int   "Taille de l’entreprise"
+    mql_at     datetime  "Date de passage en MQL"
+}
+
+event call "Appel"
+event visit "Visite"
+
+score fit "Adéquation" {
+    +1 per 1 of seniority  "Ancienneté"
+    +5 when size >= 50     "Taille"
+}
+
+grade temperature "Température" by fit {
+    hot "Chaud" when >= 5
+    cold "Froid" otherwise
+}
+
+stages {
+    lead "Lead" when email is present
+    mql  "MQL"  when fit >= 5
+         entered at mql_at
+}
+
+sla sales "Engagements des ventes" {
+    calendar business
+    touches call
+    first touch within 1 business hours of mql
+    first touch within 1 minutes of mql when temperature == hot and size >= 500
+    first touch within 2 hours of mql when temperature == hot and visit within 7 days
+    attempts at least 3 within 1 business days of mql
+    recycle to nurturing after 1 days without mql
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory):
+    path = tmp_path_factory.mktemp("odd") / "odd.leadrules"
+    path.write_text(ODD, encoding="utf-8")
+    rs = check(path)
+    assert rs.ok, rs.diagnostics
+    return rs
+
+
+def test_per_unit_agrees_with_a_feminine_label(odd) -> None:
+    assert "L’ancienneté du contact (années), comptée par tranche complète de 1" \
+        in document(odd, "fr")
+    assert "The ancienneté du contact (années), counted in full blocks of 1" in document(odd, "en")
+
+
+def test_the_number_one_is_written_out_with_elision(odd) -> None:
+    fr, en = document(odd, "fr"), document(odd, "en")
+    assert "avec chaque lead dans un délai d’une heure ouvrée après son entrée" in fr
+    assert "dans un délai d’une minute calendaire (nuits, week-ends et jours fériés compris)" in fr
+    assert "au moins 3 tentatives de contact dans un délai d’un jour ouvré après" in fr
+    assert "qui n’a pas atteint le stade *MQL* un jour calendaire après" in fr
+    assert "dans un délai de 1" not in fr
+    assert "within 1 business hour of the lead entering" in en
+
+
+def test_a_when_clause_repeats_que(odd) -> None:
+    fr, en = document(odd, "fr"), document(odd, "en")
+    assert ("Lorsque la note *Température* est *Chaud* et que la taille de l’entreprise est "
+            "d’au moins 500, ce premier contact") in fr
+    assert ("Lorsque la note *Température* est *Chaud* et qu’il y a eu une *visite* au cours "
+            "des 7 derniers jours, ce premier contact") in fr
+    assert ("When the *Température* grade is *Chaud* and the taille de l’entreprise is at least "
+            "500, this first contact") in en

@@ -209,6 +209,13 @@ class Phrasing:
         text = self.lower_first(shown)
         return Noun(Rich([(kind, text)]), gender or "m", self.elides(text))
 
+    def linked(self, word: str, text: Rich | str) -> Rich:
+        """`text` after French "de" or "que", elided before a vowel: d'une heure, qu'il y a
+        eu (English: the text alone)."""
+        plain = text.plain if isinstance(text, Rich) else text
+        return self.m.rich(f"grammar.{word}.{'elided' if self.elides(plain) else 'plain'}",
+                           noun=text)
+
     def det(self, noun: Noun, which: str) -> Rich:
         """The noun with a determiner: `which` is the, of_the, a, no, each or bare."""
         if noun.fixed is not None:
@@ -578,8 +585,14 @@ class Phrasing:
         return self.finish(self.cond(c), end, capital=True)
 
     def clause(self, c: ast.Cond) -> CondNode:
-        """A condition inside a sentence ("lorsque …"): lower case, no final mark."""
-        return self.finish(self.cond(c), "")
+        """A condition inside a sentence ("lorsque …"): lower case, no final mark. A short
+        group repeats "que" before each further condition: « lorsque A et que B »."""
+        node = self.finish(self.cond(c), "")
+        if not node.is_leaf and not node.children:
+            texts = [item.text if i == 0 else self.linked("que", item.text)
+                     for i, item in enumerate(node.items)]
+            node.line = self.typo.rich_list(texts, "and" if node.mode == "all" else "or")
+        return node
 
     def times(self, windows) -> Rich:
         spans = []

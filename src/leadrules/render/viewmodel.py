@@ -265,7 +265,7 @@ class _Builder:
             unit = (self.p.money(rule.unit.value, sym.type.currency)
                     if sym is not None and sym.type.kind == "money"
                     else self.t.number(rule.unit.value))
-            condition = CondNode(line=self.rich("scores.per_unit", unit=unit,
+            condition = CondNode(line=self.rich("scores.per_unit", gender=noun.gender, unit=unit,
                                                 the=self.p.det(noun, "the")).capitalized())
             points = self.text("scores.points_each_unit", points=self.t.signed(rule.points.value),
                                unit=unit)
@@ -309,8 +309,10 @@ class _Builder:
             steps = -(-Decimal(1) // rate)
             zero = ast.Duration(d.period.amount * steps, d.period.unit, d.period.business)
             each = self.text(f"scores.each_period.{unit}", count=d.period.amount, period=period)
+            zero_text = self.p.duration(zero)
             notes = [self.rich("scores.decay", each=each, rate=self.t.percent(rate),
-                               period=period, zero=self.p.duration(zero)).capitalized()]
+                               period=period, zero=zero_text,
+                               of_zero=self.p.linked("de", zero_text)).capitalized()]
         if any(isinstance(rule, ast.WhenRule)
                and any(isinstance(n, ast.Within) for n in ast.walk(rule.cond))
                for rule in _rules(s)):
@@ -596,7 +598,7 @@ class _Builder:
         clauses = []
         for item in sla.items:
             if isinstance(item, ast.FirstTouch):
-                args = {"delay": self.p.delay(item.within),
+                args = {**self.delay_args(item.within),
                         "stage": self.p.stage_name(item.stage)}
                 if item.cond is None:
                     clauses.append((self.rich("sales.first_touch", **args), None))
@@ -611,10 +613,10 @@ class _Builder:
             elif isinstance(item, ast.Attempts):
                 clauses.append((self.rich("sales.attempts", count=item.count.value,
                                           n=self.t.number(item.count.value),
-                                          delay=self.p.delay(item.within),
+                                          **self.delay_args(item.within),
                                           stage=self.p.stage_name(item.stage)), None))
             elif isinstance(item, ast.AcceptReject):
-                clauses.append((self.rich("sales.accept", delay=self.p.delay(item.within),
+                clauses.append((self.rich("sales.accept", **self.delay_args(item.within),
                                           stage=self.p.stage_name(item.stage)), None))
             elif isinstance(item, ast.Recycle):
                 start = self.recycle_start(sla)
@@ -633,6 +635,11 @@ class _Builder:
         return Section("sales", "sales", title,
                        data={"intro": self.rich("sales.intro"), "touches": items, "commitments": commitments,
                              "calendar": calendar})
+
+    def delay_args(self, d: ast.Duration) -> dict:
+        """A commitment's delay, alone ("30 minutes") and after "de" ("d'une heure")."""
+        delay = self.p.delay(d)
+        return {"delay": delay, "of_delay": self.p.linked("de", delay)}
 
     def recycle_start(self, sla: ast.Sla) -> str | None:
         """The stage from which recycling counts, as the report does: the stage of the first
