@@ -683,3 +683,18 @@ def test_a_when_clause_repeats_que(odd) -> None:
             "des 7 derniers jours, ce premier contact") in fr
     assert ("When the *Température* grade is *Chaud* and the taille de l’entreprise is at least "
             "500, this first contact") in en
+
+
+def test_marketing_commitments_count_leads_and_abbreviated_stages(acme, tmp_path: Path) -> None:
+    fr, en = document(acme, "fr"), document(acme, "en")
+    assert "**Le marketing s’engage à livrer au moins 450 leads par mois.**" in fr
+    assert "**Le marketing s’engage à livrer au moins 90 MQL par mois.**" in fr
+    assert "**Marketing commits to delivering at least 450 leads per month.**" in en
+    assert "**Marketing commits to delivering at least 90 MQLs per month.**" in en
+    # A stage label without an abbreviation is named.
+    path = tmp_path / "chaud.leadrules"
+    path.write_text(REFERENCE.read_text(encoding="utf-8").replace(
+        '"Lead qualifié marketing (MQL)"', '"Lead chaud"'), encoding="utf-8")
+    rs = check(path)
+    assert "au moins 70 leads au stade *Lead chaud* par mois." in document(rs, "fr")
+    assert "at least 70 leads at the *Lead chaud* stage per month." in document(rs, "en")

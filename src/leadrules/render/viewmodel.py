@@ -7,6 +7,7 @@ numbers and the table of contents follow from what is present.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -18,6 +19,9 @@ from leadrules.render.messages import Messages
 from leadrules.render.sentences import CondNode, Phrasing, export_spelling, humanise
 from leadrules.render.typography import CODE, FIGURE, TERM, Rich, join_rich
 from leadrules.sla import CUSTOMER, PERIODS_PER_YEAR, Funnel
+
+# A stage label that is, or ends with, an abbreviation in capitals: "MQL", "… (SQL)".
+_ABBREVIATION = re.compile(r"^([A-Z]{2,6})$|\(([A-Z]{2,6})\)\s*$")
 
 # Where the `icp` segment is, the document presents it first, as the ideal customer.
 IDEAL_CUSTOMER_NAMES = ("icp", "ideal_customer", "ideal_customer_profile")
@@ -518,9 +522,7 @@ class _Builder:
             data["rows"] = self.funnel_rows(f)
             data["note"] = self.rich("marketing.rounding")
         for d in sla.of(ast.Deliver):
-            line = self.rich("marketing.deliver", count=d.count.value,
-                             n=self.t.number(d.count.value), stage=self.p.stage_name(d.stage),
-                             period=self.p.period(d.period))
+            line = self.deliver(d)
             need = None
             if f is not None and f.stage(d.stage) is not None and d.period in PERIODS_PER_YEAR:
                 needed = f.stage(d.stage).needed(d.period)
@@ -530,6 +532,21 @@ class _Builder:
                                         "short": need is not None and d.count.value < needed})
         title = self.words(sla.label) if sla.label else self.text("section.marketing")
         return Section("marketing", "marketing", title, data=data)
+
+    def deliver(self, d: ast.Deliver) -> Rich:
+        """"au moins 450 leads par mois" at the first stage, "au moins 90 MQL par mois" for a
+        stage labelled "… (MQL)", else "au moins 90 leads au stade X par mois"."""
+        args = {"count": d.count.value, "n": self.t.number(d.count.value),
+                "period": self.p.period(d.period), "stage": self.p.stage_name(d.stage)}
+        stages = self.rs.stages
+        if stages and stages[0].name == d.stage:
+            return self.rich("marketing.deliver_first", **args)
+        stage = next((s for s in stages if s.name == d.stage), None)
+        found = _ABBREVIATION.search(stage.label) if stage is not None and stage.label else None
+        if found:
+            return self.rich("marketing.deliver_abbr", abbr=found.group(1) or found.group(2),
+                             **args)
+        return self.rich("marketing.deliver", **args)
 
     def revenue_lines(self, f: Funnel, target) -> list[Rich]:
         money = self.p.money
