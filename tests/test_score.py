@@ -117,7 +117,7 @@ def test_one_row_per_lead_with_every_result(files):
     assert (b["fit"], b["ready"], b["stage"], b["route"]) == ("0.00", "false", "lead", "small")
     # C: 'many' is unreadable, so size is unknown: unknown and false is false; no e-mail, so
     # not even a lead; the route falls to `otherwise`.
-    assert (c["fit"], c["ready"], c["stage"], c["route"]) == ("0", "false", "", "small")
+    assert (c["fit"], c["ready"], c["stage"], c["route"]) == ("0.00", "false", "", "small")
     # D: the budget in dollars is unreadable; the rest counts.
     assert (d["fit"], d["stage"], d["route"]) == ("50", "mql", "big")
     assert {r["spend"] for r in rows} == {"q1"}  # nobody bought anything: all spent 0
@@ -361,8 +361,8 @@ def test_disqualify_without_stages_gives_a_disqualified_column(tmp_path):
     leads.write_text("id,size\nA,1\nB,9\nC,\n", encoding="utf-8")
     result = run(rules, leads, "-q")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines() == ["id,fit,disqualified", "A,0,true", "B,10,false",
-                                          "C,0,false"]
+    assert result.stdout.splitlines() == ["id,fit,disqualified", "A,0.00,true", "B,10.00,false",
+                                          "C,0.00,false"]
 
 
 @pytest.mark.parametrize("name, text", [("leads.csv", "Record ID,Employees\n"),
