@@ -119,7 +119,7 @@ def test_one_row_per_lead_with_every_result(files):
     # not even a lead; the route falls to `otherwise`.
     assert (c["fit"], c["ready"], c["stage"], c["route"]) == ("0.00", "false", "", "small")
     # D: the budget in dollars is unreadable; the rest counts.
-    assert (d["fit"], d["stage"], d["route"]) == ("50", "mql", "big")
+    assert (d["fit"], d["stage"], d["route"]) == ("50.00", "mql", "big")
     assert {r["spend"] for r in rows} == {"q1"}  # nobody bought anything: all spent 0
 
 
