@@ -150,21 +150,21 @@ FRENCH = [
      "La taille de l’entreprise est comprise entre 50 et 1 000"),
     ("industry in {saas, finance}", "Le champ « Industry » est Software ou Financial Services"),
     ('country not in {"US", "CA"}', "Le champ « Country/Region » n’est ni « US » ni « CA »"),
-    ("budget >= 10_000 EUR", "Le champ « budget » est d’au moins 10 000 €"),
+    ("budget >= 10_000 EUR", "Le champ budget est d’au moins 10 000 €"),
     ("email.domain in free_email_domains",
      "Le domaine du champ « Email » figure dans la liste free email domains"),
     ('job_title contains "directeur"', "Le champ « Job Title » contient « directeur »"),
     ('job_title starts with "Dir"', "Le champ « Job Title » commence par « Dir »"),
     ('job_title ends with "CEO"', "Le champ « Job Title » se termine par « CEO »"),
     ('job_title matches "^dir.*"', "Le champ « Job Title » correspond au motif ^dir.*"),
-    ("mql_at is present", "Le champ « date MQL » est renseigné"),
-    ("mql_at is missing", "Le champ « date MQL » n’est pas renseigné"),
+    ("mql_at is present", "Le champ mql_at est renseigné"),
+    ("mql_at is missing", "Le champ mql_at n’est pas renseigné"),
     ("demo_request within 7 days", "Il y a eu une demande de démo au cours des 7 derniers jours"),
     ("count(pricing_page_visit within 30 days) >= 3",
      "Le nombre d’événements Visite de la page tarifs au cours des 30 derniers jours est "
      "d’au moins 3"),
     ("sum(purchase.amount within 365 days) >= 1000",
-     "La somme du champ « amount » des événements Achat au cours des 365 derniers jours est "
+     "La somme du champ amount des événements Achat au cours des 365 derniers jours est "
      "d’au moins 1 000"),
     ("days since last purchase <= 30",
      "Le nombre de jours écoulés depuis le dernier événement Achat est d’au plus 30"),
@@ -172,7 +172,7 @@ FRENCH = [
     ("fit >= 40 and temperature == hot",
      "Le score Adéquation au profil est d’au moins 40 et la note Température est Chaud"),
     ("not (icp or source == partner)",
-     "Le lead n’appartient pas au segment Profil client idéal et le champ « source » n’est "
+     "Le lead n’appartient pas au segment Profil client idéal et le champ source n’est "
      "pas partner"),
     ("bant", "Le lead est qualifié selon BANT"),
     ("bant.authority", "Le critère Autorité de BANT est rempli"),
@@ -286,11 +286,12 @@ def unlabelled(tmp_path_factory):
     ("en", "industry in {software, retail, other}", "The industry is software, retail, or Other"),
     ("en", "opted_out", "The “opted out” field is “yes”"),
     # French cannot know the gender of an English name: it names the field, by the export
-    # column the CRM shows when the rules give one.
+    # column the CRM shows when the rules give one, else by its identifier (as code: the
+    # words of an identifier are English, or French without its accents).
     ("fr", "mql_at is missing", "Le champ « Became an MQL » n’est pas renseigné"),
-    ("fr", "created_at is present", "Le champ « date created » est renseigné"),
-    ("fr", "lead_id is present", "Le champ « lead ID » est renseigné"),
-    ("fr", 'utm_source == "google"', "Le champ « UTM source » est « google »"),
+    ("fr", "created_at is present", "Le champ created_at est renseigné"),
+    ("fr", "lead_id is present", "Le champ lead_id est renseigné"),
+    ("fr", 'utm_source == "google"', "Le champ utm_source est « google »"),
 ])
 def test_names_without_a_label_read_as_words(unlabelled, lang: str, text: str,
                                              expected: str) -> None:
@@ -301,7 +302,7 @@ def test_names_without_a_label_in_the_document(unlabelled) -> None:
     text = render_markdown(unlabelled, on=ON)
     assert "### Picked" in text
     assert "The date the lead entered this stage is read from the “Became an MQL” field." in text
-    for row in ("| Lead ID (unique key) | `lead_id` |", "| MQL date | `mql_at` |",
+    for row in ("| Lead ID (unique key) | `lead_id` |", "| Became an MQL | `mql_at` |",
                 "| Date created | `created_at` |", "| UTM source | `utm_source` |"):
         assert row in text
     # The appendix gives the values as the export spells them, letter for letter.
@@ -698,3 +699,15 @@ def test_marketing_commitments_count_leads_and_abbreviated_stages(acme, tmp_path
     rs = check(path)
     assert "au moins 70 leads au stade *Lead chaud* par mois." in document(rs, "fr")
     assert "at least 70 leads at the *Lead chaud* stage per month." in document(rs, "en")
+
+
+def test_a_field_without_a_label_is_named_by_its_column_or_its_identifier(unlabelled) -> None:
+    fr, en = document(unlabelled, "fr"), document(unlabelled, "en")
+    # The export column when the rules give one, in the appendix as in the body.
+    assert "| Became an MQL | `mql_at` |" in fr and "| Became an MQL | `mql_at` |" in en
+    # Else, in French, the identifier as code, never its English or accent-less words.
+    assert "| `created_at` | `created_at` |" in fr
+    assert "| `utm_source` | `utm_source` |" in fr
+    assert "Date created" not in fr and "UTM source" not in fr
+    assert "le champ `utm_source` est « google »" in fr
+    assert "| Date created | `created_at` |" in en

@@ -200,10 +200,15 @@ class Phrasing:
         shown = self.words(label) if label else self.name_words(name, type_name)
         gender = self.gender_of(shown) if label else None
         if gender is None and self.gendered:
-            # "le champ « role »", "un événement Achat": a noun whose gender is known.
+            # "le champ « Rôle »", "un événement Achat": a noun whose gender is known.
             if not label and column:
                 shown = column
-            inner = self.quoted(shown) if kind == TEXT else Rich([(kind, shown)])
+            if not label and not column and kind == TEXT:
+                # The name's words are English or lose their accents ("date cree"): the
+                # identifier, as the rules write it, is what the reader can look up.
+                inner = Rich([(CODE, name)])
+            else:
+                inner = self.quoted(shown) if kind == TEXT else Rich([(kind, shown)])
             bare = self.m.rich(f"{fallback}.text", name=inner)
             return Noun(bare, self.m.text(f"{fallback}.gender"), self.elides(bare.plain))
         text = self.lower_first(shown)
@@ -228,14 +233,27 @@ class Phrasing:
     def field_ref(self, f: ast.Field | ast.Property | None, name: str) -> Rich:
         """A field named as a column of the export: le champ « mql at », the “mql at” field."""
         if f is not None and f.label:
-            shown = self.words(f.label)
+            inner = self.quoted(self.words(f.label))
         elif isinstance(f, ast.Field) and f.column:
-            shown = f.column
+            inner = self.quoted(f.column)
+        elif self.gendered:
+            inner = Rich([(CODE, name)])
         else:
-            shown = self.name_words(name, f.type.name if f is not None else None)
-        bare = self.m.rich("grammar.field_fallback.text", name=self.quoted(shown))
+            inner = self.quoted(self.name_words(name, f.type.name if f is not None else None))
+        bare = self.m.rich("grammar.field_fallback.text", name=inner)
         noun = Noun(bare, self.m.text("grammar.field_fallback.gender"), self.elides(bare.plain))
         return self.det(noun, "the")
+
+    def unlabelled(self, name: str, column: str | None, type_name: str | None) -> Rich:
+        """What names a field or property without a label in a table: its export column
+        (what the CRM shows); else, in French, its identifier as code (humanised words would
+        be English or lose their accents), in English its name in words."""
+        if column:
+            return Rich([(TEXT, column)])
+        if self.gendered:
+            return Rich([(CODE, name)])
+        words = self.name_words(name, type_name)
+        return Rich([(TEXT, words[:1].upper() + words[1:])])
 
     def field_noun(self, f: ast.Field | ast.Property) -> Noun:
         return self.noun(f.label, f.name, column=getattr(f, "column", None),

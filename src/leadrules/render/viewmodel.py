@@ -17,7 +17,7 @@ from leadrules.codegen import QUANTILES as QUANTILE_GROUPS
 from leadrules.model import Ruleset
 from leadrules.render.messages import Messages
 from leadrules.render.sentences import CondNode, Phrasing, export_spelling, humanise
-from leadrules.render.typography import CODE, FIGURE, TERM, Rich, join_rich
+from leadrules.render.typography import CODE, FIGURE, TERM, TEXT, Rich, join_rich
 from leadrules.sla import CUSTOMER, PERIODS_PER_YEAR, Funnel
 
 # A stage label that is, or ends with, an abbreviation in capitals: "MQL", "… (SQL)".
@@ -735,14 +735,15 @@ class _Builder:
         fields = []
         for f in rs.fields.values():
             fields.append({"name": self.words(f.label) if f.label
-                           else _capital(self.p.name_words(f.name, f.type.name)),
+                           else self.p.unlabelled(f.name, f.column, f.type.name),
                            "code": Rich([(CODE, f.name)]), "type": self.type_words(f.type),
                            "column": f.source_column, "key": f.key})
         events = [{"name": self.words(e.label) if e.label else _capital(humanise(e.name)),
                    "code": Rich([(CODE, e.name)]),
-                   "properties": self.t.list_and([
-                       self.words(p.label) if p.label else _capital(
-                           self.p.name_words(p.name, p.type.name)) for p in e.properties])}
+                   "properties": self.t.rich_list([
+                       Rich([(TEXT, self.words(p.label))]) if p.label
+                       else self.p.unlabelled(p.name, None, p.type.name)
+                       for p in e.properties], "and")}
                   for e in rs.events.values()]
         return Section("appendix-data", "appendix", self.text("section.data"),
                        data={"intro": self.rich("data.intro"), "fields": fields, "events": events,
