@@ -595,3 +595,13 @@ def test_any_number_shaped_text_is_typed_or_a_value_problem(raw, kind):
     except ValueProblem:
         return
     assert value is None or abs(value) < 10 ** 28
+
+
+@pytest.mark.parametrize("text", ["2027-01-01T10:00+99:00", "2027-01-01T10:00+24:00",
+                                  "2027-01-01 10:00 -25:30"])
+def test_an_offset_of_a_day_or_more_is_not_a_date_and_time(text):
+    with pytest.raises(ValueProblem) as found:
+        parse_datetime(text, PARIS)
+    assert found.value.key == "not_datetime"
+    assert parse_datetime("2027-01-01T10:00+23:59", PARIS) == datetime(
+        2026, 12, 31, 10, 1, tzinfo=UTC)

@@ -551,3 +551,17 @@ def test_a_score_too_large_for_parquet_is_a_clear_error(tmp_path):
     assert "for lead 2 of the output" in result.stderr
     assert "too large for a Parquet file" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.leadrules", "leads.csv"]
+
+
+def test_encodings_that_cannot_read_an_export_are_refused_in_words(files):
+    folder, rules, leads = files
+    rot = CliRunner().invoke(main, ["score", str(rules), str(leads), "--encoding", "rot13"])
+    assert rot.exit_code == 2 and "not a text encoding" in rot.output
+    utf16 = folder / "utf16.csv"
+    utf16.write_bytes(LEADS.encode("utf-16-le"))  # no byte-order mark
+    result = CliRunner().invoke(main, ["score", str(rules), str(utf16), "--encoding", "utf-16",
+                                       "-o", str(folder / "out.csv")])
+    assert result.exit_code == 1 and result.exception is None or \
+        isinstance(result.exception, SystemExit)
+    assert "is not utf-16 text" in result.output and "Traceback" not in result.output
+    assert not (folder / "out.csv").exists()

@@ -480,6 +480,8 @@ def _parse_loose_datetime(s: str, day_first: bool) -> datetime:
         sign = 1 if offset[0] == "+" else -1
         digits = offset[1:].replace(":", "")
         delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        if delta >= timedelta(hours=24):
+            raise problem
         return moment.replace(tzinfo=timezone(sign * delta))
     return moment
 
@@ -727,6 +729,19 @@ def _open_text(path: Path, encoding: str):
     return open(path, encoding=encoding, newline="")
 
 
+def check_encoding(encoding: str, option: str = "--encoding") -> None:
+    """Raises DataError unless `encoding` names a text encoding Python knows."""
+    import codecs
+
+    try:
+        known = codecs.lookup(encoding)
+    except LookupError:
+        known = None
+    if known is None or not getattr(known, "_is_text_encoding", True):
+        raise DataError(f"{option} {encoding}: not a text encoding; exports are usually utf-8, "
+                        "latin-1 or cp1252")
+
+
 def _python_encoding(encoding: str) -> str:
     # utf-8-sig reads plain UTF-8 too, and drops the byte-order mark Excel puts first.
     return "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
@@ -740,7 +755,7 @@ def _check_file(path: Path, what: str) -> None:
         raise DataError(f"'{path}' is a folder, not {article} {what} file")
 
 
-def _decode_error(path: Path, exc: UnicodeDecodeError, encoding: str) -> DataError:
+def _decode_error(path: Path, exc: UnicodeError, encoding: str) -> DataError:
     # The position a streaming decoder gives counts from its last buffer, not from the start
     # of the file: the line is found again by reading the file line by line.
     found = _first_undecodable_line(path, encoding)
@@ -765,6 +780,8 @@ def _first_undecodable_line(path: Path, encoding: str) -> tuple[int, int] | None
                     decoder.decode(line)
                 except UnicodeDecodeError as exc:
                     return number, len(line[:exc.start].decode(encoding, "replace")) + 1
+                except UnicodeError:  # a UTF-16 file without its byte-order mark
+                    return number, 1
     except (OSError, LookupError, EOFError):
         return None
     return None
@@ -809,7 +826,7 @@ class CsvSource(Source):
     def _read_line(self) -> str:
         try:
             return self._file.readline()
-        except UnicodeDecodeError as exc:
+        except UnicodeError as exc:
             self._file.close()
             raise _decode_error(Path(self.path), exc, self.encoding) from None
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
@@ -839,7 +856,7 @@ class CsvSource(Source):
                 cells = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError as exc:
+            except UnicodeError as exc:
                 raise _decode_error(Path(self.path), exc, self.encoding) from None
             except csv.Error as exc:
                 raise DataError(f"{self.path}: row {group_digits(row + 1)} cannot be read as CSV "
@@ -911,7 +928,7 @@ class JsonLinesSource(Source):
         try:
             self._iter = self._lines()
             self._first = next(self._iter, None)
-        except UnicodeDecodeError as exc:
+        except UnicodeError as exc:
             self._file.close()
             raise _decode_error(path, exc, encoding) from None
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
@@ -970,7 +987,7 @@ class JsonLinesSource(Source):
                 yield self._first
                 self._first = None
             yield from self._iter
-        except UnicodeDecodeError as exc:
+        except UnicodeError as exc:
             raise _decode_error(Path(self.path), exc, "utf-8") from None
 
     def close(self) -> None:

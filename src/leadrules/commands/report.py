@@ -75,7 +75,7 @@ def command(rules: str, leads: str, activities: str, start: str | None, end: str
     counted and listed in the report, never dropped silently.
     """
     from leadrules.commands.common import load_checked
-    from leadrules.data import DataError
+    from leadrules.data import DataError, check_encoding
     from leadrules.report import compute
     from leadrules.report import output as out
     from leadrules.scoring import parse_as_of
@@ -87,6 +87,10 @@ def command(rules: str, leads: str, activities: str, start: str | None, end: str
     start_day, end_day = _day(start, "--from"), _day(end, "--to")
     if start_day and end_day and end_day < start_day:
         fail(f"--to {end_day} is before --from {start_day}", USAGE)
+    try:
+        check_encoding(encoding)
+    except DataError as exc:
+        fail(str(exc), USAGE)
     chosen = fmt or _format_of(output)
     if output and fmt is None and chosen == "html" and \
             Path(output).suffix.lower() not in ("", ".html", ".htm"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import sys
 import time
 from pathlib import Path
@@ -87,7 +86,7 @@ def command(rules: str, leads: str, events: str | None, as_of: str | None, outpu
     was not given or unreadable. Data errors are listed in OUT.errors.csv.
     """
     from leadrules import scoring
-    from leadrules.data import DataError
+    from leadrules.data import DataError, check_encoding
     from leadrules.writers import output_format
 
     def fail(message: str, code: int = PROBLEMS) -> None:
@@ -103,10 +102,9 @@ def command(rules: str, leads: str, events: str | None, as_of: str | None, outpu
         fail("Parquet is a binary format: name the file to write with -o (or send standard "
              "output to a file)", USAGE)
     try:
-        codecs.lookup(encoding)
-    except LookupError:
-        fail(f"--encoding {encoding}: unknown encoding; exports are usually utf-8, latin-1 or "
-             "cp1252", USAGE)
+        check_encoding(encoding)
+    except DataError as exc:
+        fail(str(exc), USAGE)
     for option, path in (("-o", out_path), ("--errors", Path(errors) if errors else None)):
         if path is not None and not path.parent.is_dir():
             fail(f"{option} {path}: the folder '{path.parent}' does not exist; create it first "
