@@ -2,9 +2,12 @@
 
 import os
 import stat
+from pathlib import Path
 
 from leadrules.files import write_atomically
 from leadrules.writers import AtomicFile
+
+ROOT = Path(__file__).parents[1]
 
 
 def _mode(path) -> int:
@@ -33,3 +36,35 @@ def test_an_existing_file_keeps_its_permissions(tmp_path) -> None:
     write_atomically(target, b"new")
     assert target.read_bytes() == b"new"
     assert _mode(target) == 0o640
+
+
+def test_no_command_writes_over_a_file_it_reads(tmp_path):
+    """`-o` naming the leads, the rule file or another output is refused before anything is
+    written: the CRM export and the rules are never replaced by what a command writes."""
+    from click.testing import CliRunner
+
+    from leadrules.cli import main
+
+    rules = tmp_path / "rules.leadrules"
+    rules.write_text((ROOT / "rules" / "xeducation.leadrules").read_text(encoding="utf-8"),
+                     encoding="utf-8")
+    leads = tmp_path / "leads.csv"
+    leads.write_text("Prospect ID\nA\n", encoding="utf-8")
+    before = {p: p.read_bytes() for p in (rules, leads)}
+    cases = [
+        (["score", rules, leads, "-o", leads], "-o", "is the leads file"),
+        (["score", rules, leads, "-o", tmp_path / "s.csv", "--errors", leads], "--errors",
+         "is the leads file"),
+        (["score", rules, leads, "-o", tmp_path / "s.csv", "--errors", tmp_path / "s.csv"],
+         "--errors", "name the same file"),
+        (["compile", rules, "-o", rules], "-o", "is the rule file"),
+        (["render", rules, "--format", "html", "-o", rules], "-o", "is the rule file"),
+        (["report", rules, "--leads", leads, "--activities", leads, "-o",
+          tmp_path / "r.html", "--leads-out", leads], "--leads-out", "is the leads file"),
+    ]
+    for args, option, words in cases:
+        result = CliRunner().invoke(main, [str(a) for a in args])
+        assert result.exit_code == 2, (args, result.output)
+        assert option in result.output and words in result.output, result.output
+    assert {p: p.read_bytes() for p in (rules, leads)} == before
+    assert not (tmp_path / "s.csv").exists() and not (tmp_path / "r.html").exists()

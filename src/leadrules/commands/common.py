@@ -68,3 +68,34 @@ def load_checked(path: str) -> Ruleset:
                    "the right file, and was it saved?", err=True)
         raise SystemExit(PROBLEMS)
     return rs
+
+
+def refuse_overwriting(inputs: dict[str, str | Path | None],
+                       outputs: dict[str, str | Path | None]) -> None:
+    """Exit with code 2 when a file to write is one of the files read, or when two options
+    name the same file to write: nothing a command reads is ever replaced by what it writes."""
+    import os
+
+    def same(a: Path, b: Path) -> bool:
+        try:
+            return a.exists() and b.exists() and os.path.samefile(a, b) or \
+                os.path.realpath(a) == os.path.realpath(b)
+        except OSError:
+            return False
+
+    seen: list[tuple[str, Path]] = []
+    for option, out in outputs.items():
+        if out is None or str(out) == "-":
+            continue
+        target = Path(out)
+        for what, given in inputs.items():
+            if given is not None and same(target, Path(given)):
+                click.echo(f"error: {option} {out} is {what}: writing there would replace it. "
+                           "Name another file to write.", err=True)
+                raise SystemExit(USAGE)
+        for other, path in seen:
+            if same(target, path):
+                click.echo(f"error: {option} and {other} name the same file ({out}): give each "
+                           "its own file.", err=True)
+                raise SystemExit(USAGE)
+        seen.append((option, target))

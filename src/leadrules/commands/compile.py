@@ -36,9 +36,10 @@ def command(rules: str, target: str, output: str | None, dialect: str, table: st
     values for every lead of a table (docs/sql.md).
     """
     from leadrules import codegen
-    from leadrules.commands.common import load_checked
+    from leadrules.commands.common import load_checked, refuse_overwriting
     from leadrules.output import format_text
 
+    refuse_overwriting({"the rule file": rules}, {"-o": output})
     rs = load_checked(rules)
     try:
         if target == "sql":

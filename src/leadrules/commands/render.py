@@ -72,7 +72,7 @@ def command(rules: str, fmt: str | None, lang: str | None, output: str | None,
     it still matches them. A PDF is a tagged PDF/A-3b with the rule file attached and one
     signature field per party (`leadrules sign`).
     """
-    from leadrules.commands.common import load_checked
+    from leadrules.commands.common import load_checked, refuse_overwriting
     from leadrules.render import RenderError, render
 
     fmt = output_format(fmt, output)
@@ -81,6 +81,7 @@ def command(rules: str, fmt: str | None, lang: str | None, output: str | None,
         click.echo(f"error: -o {output}: the folder '{Path(output).parent}' does not exist; "
                    "create it first or write the document elsewhere.", err=True)
         raise SystemExit(USAGE)
+    refuse_overwriting({"the rule file": rules}, {"-o": output})
     rs = load_checked(rules)
     try:
         data = render(rs, fmt, lang, on)

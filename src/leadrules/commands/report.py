@@ -74,7 +74,7 @@ def command(rules: str, leads: str, activities: str, start: str | None, end: str
     Activities for unknown leads, with unreadable or impossible timestamps, or repeated, are
     counted and listed in the report, never dropped silently.
     """
-    from leadrules.commands.common import load_checked
+    from leadrules.commands.common import load_checked, refuse_overwriting
     from leadrules.data import DataError, check_encoding
     from leadrules.report import compute
     from leadrules.report import output as out
@@ -101,6 +101,9 @@ def command(rules: str, leads: str, activities: str, start: str | None, end: str
             fail(f"'{path}' is a folder: give the {what} file itself", USAGE)
         if not Path(path).is_file():
             fail(f"the {what} file '{path}' does not exist", USAGE)
+    refuse_overwriting(
+        {"the rule file": rules, "the leads file": leads, "the activities file": activities},
+        {"-o": output, "--leads-out": leads_out, "--problems-out": problems_out})
     for target in (output, leads_out, problems_out):
         if target and not Path(target).resolve().parent.is_dir():
             fail(f"cannot write '{target}': the folder '{Path(target).parent}' does not exist",

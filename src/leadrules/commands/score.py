@@ -86,6 +86,7 @@ def command(rules: str, leads: str, events: str | None, as_of: str | None, outpu
     was not given or unreadable. Data errors are listed in OUT.errors.csv.
     """
     from leadrules import scoring
+    from leadrules.commands.common import refuse_overwriting
     from leadrules.data import DataError, check_encoding
     from leadrules.writers import output_format
 
@@ -117,6 +118,9 @@ def command(rules: str, leads: str, events: str | None, as_of: str | None, outpu
         if Path(path).is_dir():
             fail(f"'{path}' is a folder: name the {what} file itself (CSV, JSON Lines or "
                  "Parquet)", USAGE)
+    refuse_overwriting(
+        {"the rule file": rules, "the leads file": leads, "the events file": events},
+        {"-o": out_path, "--errors": Path(errors) if errors else scoring.errors_path_for(out_path)})
     engine = _load(rules)
     try:
         moment = scoring.parse_as_of(as_of, engine.rs)
