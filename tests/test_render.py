@@ -711,3 +711,11 @@ def test_a_field_without_a_label_is_named_by_its_column_or_its_identifier(unlabe
     assert "Date created" not in fr and "UTM source" not in fr
     assert "le champ `utm_source` est « google »" in fr
     assert "| Date created | `created_at` |" in en
+
+
+def test_markdown_commitments_are_separate_paragraphs(acme) -> None:
+    fr, en = document(acme, "fr"), document(acme, "en")
+    assert ("Cet engagement couvre le besoin calculé (445 par mois).\n\n"
+            "**Le marketing s’engage à livrer au moins 90 MQL par mois.**") in fr
+    assert ("This commitment covers the computed need (445 per month).\n\n"
+            "**Marketing commits to delivering at least 90 MQLs per month.**") in en

@@ -218,3 +218,39 @@ def test_an_agreement_with_includes_attaches_every_rule_file() -> None:
     text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
     assert "960 000 €".replace(" ", "") in text.replace(" ", "").replace("\u202f", "") \
         .replace("\u00a0", "")
+
+
+# ----------------------------------------------------------------------------- page layout
+
+ACME = ROOT / "rules" / "acme.leadrules"
+ACME_EN = ROOT / "rules" / "acme-en.leadrules"
+
+
+def _plain(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", "", html).split())
+
+
+# Both used to end a page with a grade's heading and its introduction, the table on the next.
+@pytest.mark.parametrize(("path", "lang"), [(ACME, "fr"), (ACME_EN, "en")],
+                         ids=["acme-fr", "acme-en-en"])
+def test_no_page_ends_with_a_heading_or_an_introduction(path: Path, lang: str) -> None:
+    if not path.exists():
+        pytest.skip(f"{path} is not there")
+    rs = check(path)
+    html = render_html(rs, lang=lang, on=ON)
+    headings = {_plain(h) for h in re.findall(r"<h[23]\b[^>]*>(.*?)</h[23]>", html, re.S)}
+    intros = [_plain(p) for p in re.findall(r"</h[23]>\s*<p[^>]*>(.*?)</p>", html, re.S)]
+    doc = pypdf.PdfReader(io.BytesIO(render_pdf(rs, lang=lang, on=ON)))
+    footer = re.compile(r"page \d+ / \d+|sha256:|version 2027")
+    totals = 0
+    for number, page in enumerate(doc.pages[:-1], start=1):
+        lines = [" ".join(line.split()) for line in page.extract_text().splitlines()]
+        lines = [line for line in lines if line and not footer.search(line)]
+        last = lines[-1]
+        assert last not in headings, f"page {number} ends with the heading {last!r}"
+        assert not any(intro.endswith(last) for intro in intros), \
+            f"page {number} ends with the line under a heading: {last!r}"
+        # "Volumes nécessaires à chaque étape :", "… les conditions suivantes sont remplies :"
+        assert not last.endswith(":"), f"page {number} ends with an introduction: {last!r}"
+        totals += sum(line.startswith(("Total annuel", "Yearly total")) for line in lines)
+    assert totals <= 1  # the channels' total closes the table once, not every page of it
