@@ -177,7 +177,8 @@ FRENCH = [
     ("bant", "Le lead est qualifié selon BANT"),
     ("bant.authority", "Le critère Autorité de BANT est rempli"),
     ("bant.count >= 2", "Le nombre de critères BANT remplis est d’au moins 2"),
-    ("stage >= mql", "Le lead a au moins atteint le stade Lead qualifié marketing (MQL)"),
+    ("stage >= mql", "Le lead a atteint le stade Lead qualifié marketing (MQL) ou un stade "
+     "ultérieur"),
     ("stage == sql", "Le lead est au stade Lead qualifié commercial (SQL)"),
     ("route == enterprise", "Le lead est attribué à Équipe grands comptes"),
     ("created_at >= 2027-01-01", "Le champ « Create Date » est le 1\u1d49\u02b3 janvier 2027 ou après"),
@@ -189,6 +190,12 @@ FRENCH = [
      "Au moins une des conditions suivantes est remplie : [le score Adéquation au profil est "
      "d’au moins 40 et le score Engagement est d’au moins 25 ;] [il y a eu une demande de démo "
      "au cours des 7 derniers jours]"),
+    # An ordered comparison on an enum or a grade lists the values it lets through.
+    ("status >= connected",
+     "Le champ status est connected, qualified, unqualified ou bad timing"),
+    ("status < connected", "Le champ status est new ou attempted"),
+    ("temperature >= warm", "La note Température est Chaud ou Tiède"),
+    ("not temperature >= warm", "La note Température est Froid"),
     ("fit_grade in {A, B} and temperature in {hot, warm}",
      "Toutes les conditions suivantes sont remplies : [la note d’adéquation est A ou B ;] "
      "[la note Température est Chaud ou Tiède]"),
@@ -211,8 +218,10 @@ ENGLISH = [
     ("not (icp or source == partner)",
      "The lead does not belong to the Profil client idéal segment and the source is not partner"),
     ("bant.authority", "The Autorité criterion of BANT is met"),
-    ("stage >= mql", "The lead has reached at least the Lead qualifié marketing (MQL) stage"),
+    ("stage >= mql", "The lead has reached the Lead qualifié marketing (MQL) stage or a later one"),
     ("route != smb", "The lead is not routed to Équipe PME"),
+    ("status > qualified", "The status is unqualified or bad timing"),
+    ("temperature > warm", "The Température grade is Chaud"),
     ("created_at >= 2027-01-01", "The date created is on or after January 1, 2027"),
 ]
 

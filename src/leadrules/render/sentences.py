@@ -530,6 +530,12 @@ class Phrasing:
         if kind == "route":
             key = "eq" if op == "==" else "ne"
             return self.m.rich(f"cond.route.{key}", route=self.operand(right, left))
+        listed = self.ordered_members(left, op, right)
+        if listed:
+            if len(listed) == 1:
+                return self.m.rich("cond.cmp.is.eq", value=listed[0], **args)
+            return self.m.rich("cond.in.yes", count=len(listed),
+                               values=self.typo.rich_list(listed, "or"), **args)
         value = self.operand(right, left)
         if kind in ("date", "datetime"):
             family = "date"
@@ -540,6 +546,33 @@ class Phrasing:
             if op not in ("==", "!="):
                 family = "num"
         return self.m.rich(f"cond.cmp.{family}.{_OP_KEY[op]}", value=value, **args)
+
+    def ordered_members(self, left, op: str, right) -> list[Rich]:
+        """`status >= connected`, `temperature >= warm` as the values that satisfy it, in the
+        order of the rules: "d'au moins En relation" says nothing of which values come after.
+        Enum members rise in the order they are declared; a grade's first row is its highest."""
+        if op not in (">=", ">", "<=", "<") or not isinstance(left, ast.Ref) \
+                or not isinstance(right, ast.Ref):
+            return []
+        sym = self.symbol(left)
+        if sym is not None and sym.kind == FIELD and sym.node.type.name == "enum":
+            names = [m.name for m in sym.node.type.members]
+            rising = True
+        elif sym is not None and sym.kind == GRADE and sym.node.rows:
+            names = [r.name for r in sym.node.rows]
+            rising = False
+        else:
+            return []
+        if right.name not in names:
+            return []
+        i = names.index(right.name)
+        upward = op in (">=", ">") if rising else op in ("<=", "<")
+        strict = op in (">", "<")
+        if upward:
+            chosen = names[i + 1:] if strict else names[i:]
+        else:
+            chosen = names[:i] if strict else names[:i + 1]
+        return [self.operand(ast.Ref((name,), right.span), left) for name in chosen]
 
     def in_(self, c: ast.In, negated: bool) -> Rich:
         noun, _ = self.subject(c.value)
