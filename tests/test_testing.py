@@ -205,7 +205,9 @@ def lead_file(tmp_path: Path, data=LEAD) -> str:
 
 
 def test_explain_gives_a_plain_breakdown(tmp_path: Path) -> None:
-    result = run("explain", REFERENCE, lead_file(tmp_path), "--as-of", "2027-03-01T10:00")
+    # The reference rules say `locale fr`; tests/test_explain_fr.py checks the French.
+    result = run("explain", REFERENCE, lead_file(tmp_path), "--as-of", "2027-03-01T10:00",
+                 "--lang", "en")
     assert result.exit_code == 0, result.output
     out = result.output
     assert "Adéquation au profil: 50" in out
@@ -219,17 +221,19 @@ def test_explain_gives_a_plain_breakdown(tmp_path: Path) -> None:
 
 def test_explain_why_not_names_the_first_failed_condition(tmp_path: Path) -> None:
     path = lead_file(tmp_path)
-    result = run("explain", REFERENCE, path, "--as-of", "2027-03-01T10:00", "--why-not", "sql")
+    result = run("explain", REFERENCE, path, "--as-of", "2027-03-01T10:00", "--why-not", "sql",
+                 "--lang", "en")
     assert result.exit_code == 0
     assert "Why not sql?" in result.output
     assert "needs bant, which is unknown" in result.output
     assert "Budget: budget >= 5_000 EUR is unknown: budget is missing" in result.output
-    grade = run("explain", REFERENCE, path, "--as-of", "2027-03-01T10:00", "--why-not", "hot")
+    grade = run("explain", REFERENCE, path, "--as-of", "2027-03-01T10:00", "--why-not", "hot",
+                "--lang", "en")
     assert "Not hot (Chaud): it needs engagement >= 60 (engagement is 42.5)." in grade.output
     row = run("explain", REFERENCE, path, "--as-of", "2027-03-01T10:00",
-              "--why-not", "priority.p1")
+              "--why-not", "priority.p1", "--lang", "en")
     assert "fit_grade == A does not hold: fit_grade is B" in row.output
-    unknown = run("explain", REFERENCE, path, "--why-not", "sqll")
+    unknown = run("explain", REFERENCE, path, "--why-not", "sqll", "--lang", "en")
     assert unknown.exit_code == 2 and "did you mean 'sql'?" in unknown.output
 
 
@@ -263,14 +267,15 @@ def test_explain_reports_bad_input_clearly(tmp_path: Path) -> None:
 
 def test_why_not_a_quantile_grade_says_it_depends_on_the_others(tmp_path: Path) -> None:
     result = run("explain", REFERENCE, lead_file(tmp_path), "--as-of", "2027-03-01T10:00",
-                 "--why-not", "frequency.q5")
+                 "--why-not", "frequency.q5", "--lang", "en")
     assert result.exit_code == 0
     assert "Fréquence is not set (count(purchase within 365 days) is 0): it is cut into " \
            "quintiles of the scored leads" in result.output
 
 
 def test_explain_names_a_grade_row_that_does_not_exist(tmp_path: Path) -> None:
-    result = run("explain", REFERENCE, lead_file(tmp_path), "--why-not", "fit_grade.E")
+    result = run("explain", REFERENCE, lead_file(tmp_path), "--why-not", "fit_grade.E",
+                 "--lang", "en")
     assert result.exit_code == 2
     assert "fit_grade has no row 'E' (its rows are A, B, C, D)" in result.output
     assert "Adéquation au profil" not in result.output  # no breakdown nobody asked for

@@ -21,13 +21,18 @@ from leadrules.cli import PROBLEMS, USAGE
                    "(a row name such as hot, or grade.row such as fit_grade.A).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text for people, json for programs.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
+              help="Language of the text [default: the agreement's locale].")
 def command(rules: str, lead_file: str, as_of: str | None, why_not: str | None,
-            fmt: str) -> None:
+            fmt: str, lang: str | None) -> None:
     """Explain, point by point, how one lead was scored.
 
     LEAD.json holds the lead's fields (by field name or by export column; enum values as the
     export spells them or by member name) and, optionally, an `events` array of
     {"type": ..., "at": ..., properties...}.
+
+    The text speaks the agreement's language (`locale fr` or `en`) unless --lang says
+    otherwise; JSON keeps the words of the rules, for programs.
 
     Exit code 0 when every value was read, 1 when some did not fit (they are taken as missing
     and the lead is still explained), 2 for a wrong command line.
@@ -42,6 +47,7 @@ def command(rules: str, lead_file: str, as_of: str | None, why_not: str | None,
         parse_as_of,
         plain,
     )
+    from leadrules.plan import language_of
 
     def fail(message: str, code: int = PROBLEMS) -> None:
         click.echo(f"error: {message}", err=True)
@@ -88,7 +94,9 @@ def command(rules: str, lead_file: str, as_of: str | None, why_not: str | None,
         click.echo(format_text(exc.diagnostics, colour=sys.stderr.isatty()), err=True)
         raise SystemExit(PROBLEMS) from None
     ev = explain.evaluate(engine, lead, events, moment)
-    answer = explain.why_not(ev, why_not) if why_not else None
+    # JSON is for programs: its texts stay in English, as the rules write conditions.
+    say = explain.Say(rs, lang or language_of(rs) if fmt == "text" else "en")
+    answer = explain.why_not(ev, why_not, say) if why_not else None
     if answer is not None and answer.kind == "unknown":
         # A name that is no stage or grade row: say only that, not a breakdown nobody asked for.
         fail(f"--why-not {why_not}: {answer.text}", USAGE)
@@ -99,10 +107,10 @@ def command(rules: str, lead_file: str, as_of: str | None, why_not: str | None,
             data["why_not"] = answer.as_json()
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=plain))
     else:
-        click.echo(explain.breakdown(ev))
+        click.echo(explain.breakdown(ev, say))
         if answer is not None:
             click.echo("")
-            click.echo(f"Why not {why_not}?")
+            click.echo(say("why_not.title", target=why_not))
             click.echo(answer.text)
     if problems:
         # The lead was explained with those values unknown; the exit code says that some of

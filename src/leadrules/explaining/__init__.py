@@ -1,0 +1,1 @@
+"""The words of `leadrules explain`, one file per language (messages/<lang>.yaml)."""
