@@ -728,3 +728,15 @@ def test_markdown_commitments_are_separate_paragraphs(acme) -> None:
             "**Le marketing s’engage à livrer au moins 90 MQL par mois.**") in fr
     assert ("This commitment covers the computed need (445 per month).\n\n"
             "**Marketing commits to delivering at least 90 MQLs per month.**") in en
+
+
+def test_english_plural_labels_are_named_as_fields(tmp_path: Path) -> None:
+    path = tmp_path / "plural.leadrules"
+    path.write_text(REFERENCE.read_text(encoding="utf-8").replace(
+        '"Taille de l\'entreprise"', '"Visits to the website"'), encoding="utf-8")
+    rs = check(path)
+    assert rs.ok, rs.diagnostics
+    assert say(rs, "en", "company_size >= 5") == "The “Visits to the website” field is at least 5"
+    # A singular label, or one whose "s" is not a plural, keeps its own words.
+    assert say(rs, "en", "budget >= 10_000 EUR") == "The budget is at least €10,000"
+    assert say(rs, "fr", "company_size >= 5").startswith("Le champ « Visits to the website »")

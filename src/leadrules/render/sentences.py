@@ -168,6 +168,14 @@ class Phrasing:
                     return gender
         return None
 
+    def plural_head(self, label: str) -> bool:
+        """Whether an English label starts with a plural noun ("Pages viewed per visit"): "the
+        pages … is" would not agree, so the sentence names the field instead."""
+        head = re.split(r"[\s(]", label.strip().lower(), maxsplit=1)[0]
+        singular = self.m.text("grammar.singular_s").split()
+        return len(head) > 3 and head.endswith("s") and not head.endswith(("ss", "us", "is")) \
+            and head not in singular
+
     def elides(self, text: str) -> bool:
         first = text.strip()[:1].lower()
         return bool(first) and first in self.m.text("grammar.elision")
@@ -199,7 +207,9 @@ class Phrasing:
         Title »", by its export column when the rules give one: what the CRM shows)."""
         shown = self.words(label) if label else self.name_words(name, type_name)
         gender = self.gender_of(shown) if label else None
-        if gender is None and self.gendered:
+        plural = bool(label) and not self.gendered and fallback == "grammar.field_fallback" \
+            and self.plural_head(shown)
+        if (gender is None and self.gendered) or plural:
             # "le champ « Rôle »", "un événement Achat": a noun whose gender is known.
             if not label and column:
                 shown = column
