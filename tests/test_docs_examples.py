@@ -217,7 +217,8 @@ def test_the_worked_example_through_test_explain_and_score(tmp_path):
 
     lead = tmp_path / "lead.json"
     lead.write_text(json.dumps({**WORKED_LEAD, "events": WORKED_EVENTS}), encoding="utf-8")
-    text = run("explain", rules, lead, "--as-of", "2027-03-01T10:00")
+    # The agreement says `locale fr`; English is asked for, as these lines are written in it.
+    text = run("explain", rules, lead, "--as-of", "2027-03-01T10:00", "--lang", "en")
     assert text.exit_code == 0, text.output
     for line in ("Adéquation au profil: 50", "Engagement: 42.5", "Température: warm (Tiède)",
                  "Stage: Lead qualifié marketing (MQL)", "+20  Décideur",

@@ -181,8 +181,10 @@ class Say:
 
     def num(self, value: Decimal | None) -> str:
         """`42.5` / `42,5`; the unknown value of a derived score that divided by zero."""
-        if self.phrasing is None or value is None:
-            return amount(value) if self.phrasing is None else self("value.unknown")
+        if self.phrasing is None:
+            return amount(value)
+        if value is None:
+            return self("value.unknown")
         return self.t.number(_tidy(Decimal(value)))
 
     def signed(self, value: Decimal) -> str:
@@ -195,6 +197,7 @@ class Say:
         return self.t.signed(_tidy(points))
 
     def instant(self, value: datetime) -> str:
+        """`2027-03-01 10:00` / "1ᵉʳ mars 2027 à 10 h", in the agreement's time zone."""
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         local = value.astimezone(ZoneInfo(self.rs.timezone))
@@ -319,10 +322,6 @@ class Say:
         return unparse.row(row)
 
 
-def _english(rs) -> Say:
-    return Say(rs, "en")
-
-
 def _exprs(node) -> dict[str, Any]:
     """The values an elementary test reads, by the name the probe gives them."""
     return {unparse.expr(n): n for n in ast.walk(node)
@@ -332,7 +331,7 @@ def _exprs(node) -> dict[str, Any]:
 def describe(ev: Evaluated, atom: Atom, depth: int = 0, say: Say | None = None) -> str:
     """`company_size >= 500 does not hold: company_size is 200`; a segment, qualification or
     criterion that is not true is opened up to say why (a few levels deep)."""
-    say = say or _english(ev.engine.ruleset)
+    say = say or Say(ev.engine.ruleset)
     text = say.cond(atom.node)
     verdict = say("why.holds" if atom.value else
                   "why.unknown" if atom.value is None else "why.fails")
@@ -413,7 +412,7 @@ def breakdown(ev: Evaluated, say: Say | None = None) -> str:
     """The plain report of `leadrules explain`: points, caps and decay, grades, qualification,
     stage and route, in that order (in English unless `say` speaks another language)."""
     rs = ev.engine.ruleset
-    say = say or _english(rs)
+    say = say or Say(rs)
     r = ev.result
     lines: list[str] = []
     when = say("head.when", instant=say.instant(r.as_of), zone=rs.timezone) \
@@ -511,7 +510,7 @@ def _barred(ev: Evaluated, say: Say) -> list[str]:
 
 def stage_lines(ev: Evaluated, say: Say | None = None) -> list[str]:
     rs = ev.engine.ruleset
-    say = say or _english(rs)
+    say = say or Say(rs)
     r = ev.result
     if r.disqualified:
         return [say("stage.disqualified", why=say.join(_barred(ev, say)))]
@@ -569,7 +568,7 @@ def why_not(ev: Evaluated, target: str, say: Say | None = None) -> WhyNot:
     the first condition that failed and the values it saw. `text` is in `say`'s language
     (English by default); `condition` and `failed` are as the rules write them, for programs."""
     rs = ev.engine.ruleset
-    say = say or _english(rs)
+    say = say or Say(rs)
     if target in [s.name for s in rs.stages] or target == DISQUALIFIED:
         return _why_not_stage(ev, target, say)
     grade, _, row = target.partition(".") if "." in target else ("", "", target)
