@@ -222,3 +222,25 @@ def test_test_blocks_run_unless_no_tests(workdir) -> None:
     assert result.exit_code == 1
     assert 'error[LR810]: test "Big company": expected fit == 99' in result.stdout
     assert run("--no-tests", "tested.leadrules").exit_code == 0
+
+
+def test_links_and_pipes_named_like_rule_files_are_never_read(tmp_path):
+    """A pull request cannot make CI print a file of the machine, or hang it: a `.leadrules`
+    link to another kind of file, a pipe, or an include of either is reported, not read."""
+    import os
+
+    secret = tmp_path / "secret.env"
+    secret.write_text("TOKEN=hunter2\n", encoding="utf-8")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "evil.leadrules").symlink_to(secret)
+    os.mkfifo(rules / "pipe.leadrules")
+    (rules / "main.leadrules").write_text(
+        'include "evil.leadrules"\ninclude "pipe.leadrules"\ninclude "/dev/zero"\n',
+        encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(rules)])
+    assert result.exit_code == 1
+    assert "hunter2" not in result.output and "TOKEN" not in result.output
+    assert "evil.leadrules' leads to" in result.output
+    assert "pipe.leadrules' is not an ordinary file" in result.output
+    assert "'/dev/zero' is an absolute path" in result.output

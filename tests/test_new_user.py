@@ -382,7 +382,7 @@ def test_quantile_grades_say_what_q1_to_q5_mean() -> None:
 
 def test_score_unknown_encoding_is_a_usage_error(leads) -> None:
     result = run("score", BRIGHTWAVE, leads, "--encoding", "nonsense")
-    assert result.exit_code == 2 and "--encoding nonsense: unknown encoding" in result.output
+    assert result.exit_code == 2 and "--encoding nonsense: not a text encoding" in result.output
 
 
 def test_sign_folders_and_missing_output_folder(tmp_path: Path) -> None:

@@ -2059,13 +2059,21 @@ _INCLUDE = re.compile(r'^[ \t]*include[ \t]+"((?:\\.|[^"\\\n])*)"', re.M)
 
 
 def _included(file: Path) -> list[Path]:
-    """The files `file` includes, read from its include lines without parsing it."""
+    """The rule files `file` includes, read from its include lines without parsing it (the
+    includes the loader refuses are not followed here either)."""
+    from leadrules.loader import refused_include
+
     try:
-        text = file.read_bytes().decode("utf-8", "replace")
+        text = file.read_bytes().decode("utf-8", "replace") if file.is_file() else ""
     except OSError:
         return []
-    return [(file.parent / raw.replace('\\"', '"').replace("\\\\", "\\")).resolve()
-            for raw in _INCLUDE.findall(text)]
+    found = []
+    for raw in _INCLUDE.findall(text):
+        written = raw.replace('\\"', '"').replace("\\\\", "\\")
+        target = file.parent / written
+        if refused_include(written, target, 1) is None and target.is_file():
+            found.append(target.resolve())
+    return found
 
 
 def main_files(files: list[Path]) -> list[Path]:

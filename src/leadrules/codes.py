@@ -13,6 +13,7 @@ CODES: dict[str, tuple[str, str]] = {
     "LR006": ("error", "files include each other"),
     "LR007": ("error", "included file missing"),
     "LR008": ("error", "line too long"),
+    "LR009": ("error", "include refused"),
     # LR1xx: names and definitions
     "LR101": ("error", "unknown name"),
     "LR102": ("error", "defined twice"),

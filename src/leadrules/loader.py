@@ -9,12 +9,18 @@ from leadrules.diagnostics import Diagnostic, error
 from leadrules.syntax import parse
 
 SUFFIX = ".leadrules"
+# Includes nested deeper than this are a mistake (or a trap), not an agreement.
+MAX_INCLUDE_DEPTH = 32
 
 
 def read_text(path: Path, display: str, span: ast.Span | None = None
               ) -> tuple[str | None, Diagnostic | None]:
     """The file's text, or the diagnostic saying why it cannot be read."""
     where = span or ast.Span(display, 1, 1, 1, 1)
+    if path.exists() and not path.is_file() and not path.is_dir():
+        # A device or a pipe would be read for ever.
+        return None, error("LR004", f"'{display}' is not an ordinary file", where,
+                           "name a rule file saved on disk")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -73,10 +79,36 @@ def load_modules(path: str | Path, text: str | None = None
         for item in module.items:
             if isinstance(item, ast.Include):
                 target = file.parent / item.path
+                refused = refused_include(item.path, target, len(stack) + 1)
+                if refused:
+                    diagnostics.append(error("LR009", refused[0], item.span, refused[1]))
+                    continue
                 visit(target, _display(target), None, (*stack, resolved), item.span)
 
     visit(main, _display(main), text, (), None)
     return tuple(modules), diagnostics
+
+
+def refused_include(written: str, target: Path, depth: int) -> tuple[str, str] | None:
+    """Why an include is not followed, or None. Rule files come from pull requests: an include
+    reads another rule file of the same project, never any file of the machine (whose lines a
+    syntax error would print), a device or a pipe (which would never end)."""
+    if Path(written).is_absolute():
+        return (f"'{written}' is an absolute path",
+                "write the path relative to this file, such as \"commun/messageries.leadrules\"")
+    if not written.endswith(SUFFIX):
+        return (f"'{written}' is not a rule file: only {SUFFIX} files can be included",
+                f"include a file whose name ends in {SUFFIX}")
+    if depth > MAX_INCLUDE_DEPTH:
+        return (f"files include each other more than {MAX_INCLUDE_DEPTH} levels deep",
+                "include the common files from the main file instead of from each other")
+    real = target.resolve()
+    if real.exists() and not real.is_dir() and (real.suffix != SUFFIX or not real.is_file()):
+        if not target.is_symlink():
+            return f"'{written}' is not an ordinary file", "include a rule file saved on disk"
+        return (f"'{written}' leads to '{real}', which is not a rule file",
+                f"include the {SUFFIX} file itself, not a link to another kind of file")
+    return None
 
 
 def _display(path: Path) -> str:
@@ -88,7 +120,9 @@ def _display(path: Path) -> str:
 
 
 def rule_files(paths) -> tuple[list[Path], list[Diagnostic]]:
-    """The `.leadrules` files named by the arguments (folders are searched recursively)."""
+    """The `.leadrules` files named by the arguments (folders are searched recursively), and
+    the problems: paths that do not exist (LR004), names in a folder that are not rule files
+    to read (LR009)."""
     files: list[Path] = []
     problems: list[Diagnostic] = []
     for raw in paths:
@@ -98,7 +132,17 @@ def rule_files(paths) -> tuple[list[Path], list[Diagnostic]]:
             if not found:
                 problems.append(error("LR004", f"the folder '{raw}' holds no {SUFFIX} file",
                                       ast.Span(str(raw), 1, 1, 1, 1)))
-            files.extend(found)
+            for file in found:
+                # A link named like a rule file that leads elsewhere (a secret, a device) is
+                # not read: its lines would end up in the CI log.
+                real = file.resolve()
+                if real.suffix != SUFFIX or not real.is_file():
+                    what = (f"'{file}' leads to '{real}', which is not a rule file"
+                            if file.is_symlink() else f"'{file}' is not an ordinary file")
+                    problems.append(error("LR009", what, ast.Span(str(raw), 1, 1, 1, 1),
+                                          f"keep only {SUFFIX} files in the folder"))
+                else:
+                    files.append(file)
         elif path.exists():
             files.append(path)
         else:

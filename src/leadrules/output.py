@@ -12,8 +12,11 @@ _COLOURS = {"error": "red", "warning": "yellow"}
 
 def source_line(file: str, line: int, cache: dict[str, list[str]]) -> str | None:
     if file not in cache:
+        path = Path(file)
         try:
-            cache[file] = Path(file).read_text(encoding="utf-8", errors="replace").split("\n")
+            # Only an ordinary file: a device or a pipe named by mistake would be read for ever.
+            cache[file] = path.read_text(encoding="utf-8", errors="replace").split("\n") \
+                if path.is_file() else []
         except OSError:
             cache[file] = []
     lines = cache[file]

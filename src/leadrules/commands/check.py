@@ -43,11 +43,13 @@ def command(paths: tuple[str, ...], strict: bool, fmt: str, no_tests: bool) -> N
         if wrong:
             click.echo(f"error: {wrong}.", err=True)
             raise SystemExit(USAGE)
-    files, missing = rule_files(paths)
+    files, problems = rule_files(paths)
+    missing = [d for d in problems if d.code == "LR004"]
     if missing:
         click.echo(format_text(missing, colour=_colour(sys.stderr)), err=True)
         raise SystemExit(USAGE)
     _, diagnostics, read = check_files(files, run_tests=not no_tests)
+    diagnostics = problems + diagnostics  # the folder's names that are not read come first
     errors = sum(d.severity == ERROR for d in diagnostics)
     failed = errors > 0 or (strict and len(diagnostics) > errors)
 
