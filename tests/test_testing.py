@@ -318,3 +318,29 @@ def test_explain_says_why_a_quantile_grade_is_not_set() -> None:
     text = explain.breakdown(ev)
     assert "Fréquence: none: quintiles are cut over the leads scored together" in text
     assert "None" not in text
+
+
+def test_names_and_labels_from_the_rules_cannot_forge_lines_of_a_ci_log(tmp_path):
+    """A test name with a new line and a GitHub workflow command, or a label with a terminal
+    escape sequence, prints on its own line, defused."""
+    from click.testing import CliRunner
+
+    from leadrules.cli import main
+
+    rules = tmp_path / "forge.leadrules"
+    rules.write_text(
+        'lead {\n    id text key\n    t  int\n}\n\n'
+        'score s "S" {\n    +1 when t > 1 "lab\x1b]0;TITLE\x07"\n}\n\n'
+        'test """x\n::error file=README.md,line=1::INJECTED""" {\n'
+        '    as of 2027-03-01\n    lead { id: "A", t: 5 }\n    expect s == 7\n}\n',
+        encoding="utf-8")
+    test = CliRunner().invoke(main, ["test", str(rules)])
+    assert test.exit_code == 1
+    assert not any(line.startswith("::") for line in test.output.splitlines())
+    assert "\x1b" not in test.output and "\x07" not in test.output
+    lead = tmp_path / "lead.json"
+    lead.write_text('{"id": "A", "t": 5}', encoding="utf-8")
+    explained = CliRunner().invoke(main, ["explain", str(rules), str(lead), "--as-of",
+                                          "2027-03-01"])
+    assert explained.exit_code == 0, explained.output
+    assert "lab" in explained.output and "\x1b" not in explained.output

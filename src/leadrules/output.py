@@ -53,10 +53,23 @@ def format_text(diagnostics: list[Diagnostic], colour: bool = False,
     return "\n".join(out)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def _printable(text: str) -> str:
     """Control characters from a rule file (an escape sequence could recolour or rewrite the
-    terminal) are shown as U+FFFD."""
-    return re.sub(r"[\x00-\x08\x0a-\x1f\x7f]", "\ufffd", text)
+    terminal; a new line could forge a line of a CI log) are shown as U+FFFD."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+printable = _printable
+
+
+def terminal_text(text: str) -> str:
+    """A text of several lines for a terminal: every control character but the new line shown
+    as U+FFFD (no escape sequence from a rule file reaches the terminal)."""
+    return _CONTROL_BUT_NEWLINE.sub("\ufffd", text)
 
 
 def summary(diagnostics: list[Diagnostic], files: int) -> str:

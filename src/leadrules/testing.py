@@ -634,15 +634,19 @@ def run_tests(rs: Ruleset) -> list[Diagnostic]:
 
 
 def format_outcomes(outcomes: list[Outcome]) -> str:
+    """One line per test and per failure. Names, labels and values come from the rules: each
+    is kept on its line (no new line or escape sequence from a rule file reaches a CI log)."""
+    from leadrules.output import printable
+
     lines = []
     for o in outcomes:
         status = "ok" if o.ok else "FAILED"
-        lines.append(f"{o.case.where}  {o.case.name}  {status}")
+        lines.append(printable(f"{o.case.where}  {o.case.name}  {status}"))
         for f in o.failures:
             where = f"line {f.check.span.line}: " if f.check.kind == "condition" else ""
-            lines.append(f"    {where}{f.message}")
+            lines.append("    " + printable(f"{where}{f.message}"))
             for rule in f.involved:
-                lines.append(f"        {rule}")
+                lines.append("        " + printable(str(rule)))
     failed = sum(not o.ok for o in outcomes)
     total = len(outcomes)
     if total == 0:

@@ -47,6 +47,7 @@ def command(rules: str, lead_file: str, as_of: str | None, why_not: str | None,
         parse_as_of,
         plain,
     )
+    from leadrules.output import terminal_text
     from leadrules.plan import language_of
 
     def fail(message: str, code: int = PROBLEMS) -> None:
@@ -107,11 +108,11 @@ def command(rules: str, lead_file: str, as_of: str | None, why_not: str | None,
             data["why_not"] = answer.as_json()
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=plain))
     else:
-        click.echo(explain.breakdown(ev, say))
+        click.echo(terminal_text(explain.breakdown(ev, say)))
         if answer is not None:
             click.echo("")
-            click.echo(say("why_not.title", target=why_not))
-            click.echo(answer.text)
+            click.echo(terminal_text(say("why_not.title", target=why_not)))
+            click.echo(terminal_text(answer.text))
     if problems:
         # The lead was explained with those values unknown; the exit code says that some of
         # the file could not be read, as `leadrules score` does.
