@@ -130,6 +130,7 @@ def test_a_fresh_document_matches(html_doc: Path, tmp_path: Path) -> None:
     report = verify(html_doc, check(REFERENCE))
     assert report.ok, format_report(report)
     assert (report.language, report.date) == ("fr", "2027-01-01")
+    assert report.same_content is True
     md = tmp_path / "accord.md"
     md.write_text(render_markdown(check(REFERENCE), on=ON), encoding="utf-8")
     assert verify(md, check(REFERENCE)).ok
@@ -160,6 +161,36 @@ def test_an_edited_html_document_is_caught(html_doc: Path) -> None:
     report = verify(html_doc, check(REFERENCE))
     assert report.matches and not report.untouched and not report.ok
     assert "changed after rendering" in format_report(report)
+
+
+def test_an_edited_document_whose_seal_was_computed_again_is_caught(html_doc: Path) -> None:
+    """The seal has no key: someone can edit the text and compute the seal again. The rules
+    rendered again in the document's language and date do not give that text."""
+    from leadrules.render import seal
+
+    text = html_doc.read_text(encoding="utf-8")
+    forged = re.sub(r'(leadrules-digest" content="sha256:)[0-9a-f]{64}',
+                    lambda m: m.group(1) + "0" * 64, text.replace("au moins 70", "au moins 7", 1))
+    html_doc.write_text(seal.seal_text(forged), encoding="utf-8")
+    report = verify(html_doc, check(REFERENCE))
+    assert report.matches and report.untouched  # the fingerprint and the new seal agree
+    assert report.same_content is False and not report.ok
+    words = format_report(report)
+    assert "edited after rendering (and its seal computed again)" in words
+    assert "has not been changed" not in words
+
+
+def test_a_document_of_another_version_is_not_compared_word_for_word(html_doc: Path) -> None:
+    text = html_doc.read_text(encoding="utf-8")
+    older = re.sub(r'(leadrules-renderer" content=")[^"]*', r"\g<1>0.0.1", text)
+    older = re.sub(r'(leadrules-digest" content="sha256:)[0-9a-f]{64}',
+                   lambda m: m.group(1) + "0" * 64, older)
+    from leadrules.render import seal
+
+    html_doc.write_text(seal.seal_text(older), encoding="utf-8")
+    report = verify(html_doc, check(REFERENCE))
+    assert report.ok and report.same_content is None
+    assert "rendered by leadrules 0.0.1" in format_report(report)
 
 
 def test_a_document_without_fingerprint(tmp_path: Path) -> None:
@@ -232,3 +263,15 @@ def test_a_page_rewritten_in_a_later_revision_is_caught(pdf_bytes: bytes,
     report = verify(path, check(REFERENCE))
     assert report.untouched and not report.ok
     assert "modified after rendering" in format_report(report)
+
+
+def test_a_pdf_still_matches_rules_whose_comments_changed(pdf_bytes: bytes,
+                                                         tmp_path: Path) -> None:
+    """The rule file attached to the PDF carries its comments; the agreement does not, so a
+    comment edit keeps the document valid: the pages read the same."""
+    document = tmp_path / "accord.pdf"
+    document.write_bytes(pdf_bytes)
+    rules = tmp_path / "rules.leadrules"
+    rules.write_text("# a comment added after signing\n" + TEXT, encoding="utf-8")
+    report = verify(document, check(rules))
+    assert report.ok and report.same_content is True, format_report(report)

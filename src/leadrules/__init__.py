@@ -5,6 +5,17 @@ from __future__ import annotations
 __all__ = ["check", "load"]
 
 
+def version() -> str:
+    """The version of leadrules installed (documents record the one that rendered them)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("leadrules")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def check(path, text=None):
     """The checked Ruleset of a rule file, diagnostics included; never raises on bad input."""
     from leadrules.check import check as _check

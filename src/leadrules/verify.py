@@ -1,17 +1,22 @@
 """A rendered agreement (PDF, HTML or Markdown) + the checked rules -> a report: does the
 document still match the rules, was it changed after rendering, who signed it.
 
-Three independent checks:
+Four checks:
 1. the fingerprint the document carries against the fingerprint of the rules; when they
    differ, the canonical rules embedded in the document say which definitions changed;
 2. the seal: a SHA-256 of the document as rendered (see render/seal.py), so that any byte
    changed afterwards is found; in a PDF, revisions appended after rendering must be
    signatures and form filling only (pyHanko's difference analysis);
-3. for a PDF, each signature field: unsigned, or signed by whom, intact or not, trusted or not.
+3. the content: the rules rendered again, in the document's language and date, give the same
+   text (the seal has no key: someone who edits the document and computes its seal again is
+   caught here), when the document was rendered by this version of leadrules;
+4. for a PDF, each signature field: unsigned, or signed by whom, intact or not, trusted or not.
 """
 
 from __future__ import annotations
 
+import copy
+import html
 import io
 import json
 import logging
@@ -29,10 +34,15 @@ _MD_FINGERPRINT = re.compile(r"<!-- leadrules-fingerprint: (sha256:[0-9a-f]{64})
 _HTML_CANONICAL = re.compile(
     r'<script type="application/json" id="leadrules-canonical">(.*?)</script>', re.S)
 _MD_CANONICAL = re.compile(r"<!-- leadrules-canonical: (.*?) -->", re.S)
-_HTML_META = re.compile(r'<meta name="leadrules-(language|date)" content="([^"]*)"')
-_MD_META = re.compile(r"<!-- leadrules-(language|date): ([^ ]*) -->")
+_HTML_META = re.compile(
+    r'<meta name="leadrules-(language|date|renderer|rules)" content="([^"]*)"')
+_MD_META = re.compile(r"<!-- leadrules-(language|date|renderer|rules): (.*?) -->")
 _PDF_FINGERPRINT = re.compile(rb"<leadrules:fingerprint>(sha256:[0-9a-f]{64})</leadrules:fingerprint>")
-_PDF_META = re.compile(rb"<leadrules:(language|date)>([^<]*)</leadrules:")
+_PDF_META = re.compile(rb"<leadrules:(language|date|renderer|rules)>([^<]*)</leadrules:")
+
+
+_META_FIELDS = {"language": "language", "date": "date", "renderer": "renderer",
+                "rules": "rules_name"}
 
 
 class VerifyError(Exception):
@@ -61,6 +71,11 @@ class Report:
     fingerprint: str | None = None
     language: str | None = None
     date: str | None = None
+    renderer: str | None = None
+    rules_name: str | None = None  # the name of the rule file it was rendered from
+    # None: not compared (the document does not match the rules, or another version of
+    # leadrules rendered it); else whether the rules rendered again give the same content.
+    same_content: bool | None = None
     sealed: bool = False
     untouched: bool = False
     later_changes: str | None = None
@@ -77,6 +92,7 @@ class Report:
         """The document matches the rules, is as rendered (or only signed since), and every
         signature in it is intact."""
         return (self.matches and self.sealed and self.untouched and self.later_changes is None
+                and self.same_content is not False
                 and all(s.intact for s in self.signatures if s.signed))
 
 
@@ -104,13 +120,43 @@ def _verify_text(name: str, text: str, kind: str, rs: Ruleset) -> Report:
     found = (_HTML_FINGERPRINT if kind == "html" else _MD_FINGERPRINT).search(text)
     report.fingerprint = found.group(1) if found else None
     for key, value in (_HTML_META if kind == "html" else _MD_META).findall(text):
-        setattr(report, key, value)
+        setattr(report, _META_FIELDS[key], html.unescape(value) if kind == "html" else value)
     digest, ok = seal.check_text(text)
     report.sealed, report.untouched = digest is not None, ok
     if report.fingerprint is not None and not report.matches:
         embedded = (_HTML_CANONICAL if kind == "html" else _MD_CANONICAL).search(text)
         report.changes = _changes(embedded.group(1) if embedded else None, rs)
+    again = _render_again(report, rs)
+    if again is not None:
+        report.same_content = again.decode("utf-8") == text
     return report
+
+
+def _render_again(report: Report, rs: Ruleset) -> bytes | None:
+    """The rules rendered as the document says it was (format, language, date), or None when
+    that cannot tell anything: the document is for other rules, or another version of
+    leadrules rendered it (its words may differ without anyone touching it)."""
+    from datetime import date
+
+    from leadrules import version
+    from leadrules.render import RenderError, render
+
+    if not report.matches or report.language is None or report.date is None:
+        return None
+    if report.renderer != version():
+        report.notes.append(
+            f"rendered by leadrules {report.renderer or '(an older version)'}, this is "
+            f"leadrules {version()}: its content was not compared with the rules rendered again")
+        return None
+    if report.rules_name:
+        # The document names the rule file it came from; the same rules under another name
+        # are the same agreement.
+        rs = copy.copy(rs)
+        rs.path = str(Path(rs.path).with_name(report.rules_name))
+    try:
+        return render(rs, report.kind, report.language, date.fromisoformat(report.date))
+    except (RenderError, ValueError):
+        return None
 
 
 def _verify_pdf(name: str, data: bytes, rs: Ruleset, trust: tuple[bytes, ...]) -> Report:
@@ -118,12 +164,18 @@ def _verify_pdf(name: str, data: bytes, rs: Ruleset, trust: tuple[bytes, ...]) -
     found = _PDF_FINGERPRINT.search(data)
     report.fingerprint = found.group(1).decode() if found else None
     for key, value in _PDF_META.findall(data):
-        if getattr(report, key.decode()) is None:
-            setattr(report, key.decode(), value.decode("utf-8", "replace"))
+        if getattr(report, _META_FIELDS[key.decode()]) is None:
+            setattr(report, _META_FIELDS[key.decode()],
+                    html.unescape(value.decode("utf-8", "replace")))
     digest, length, ok = seal.check_pdf(data)
     report.sealed, report.untouched = digest is not None, ok
     if report.fingerprint is not None and not report.matches:
         report.changes = _changes(_pdf_attachment(data, CANONICAL_NAME), rs)
+    again = _render_again(report, rs)
+    if again is not None:
+        # The text of the pages, not the bytes: the rule file attached to the PDF carries its
+        # comments, which the fingerprint (and so the agreement) ignores.
+        report.same_content = _pages_text(again) == _pages_text(data[:length or len(data)])
     if digest is None:
         return report
     try:
@@ -140,6 +192,21 @@ def _verify_pdf(name: str, data: bytes, rs: Ruleset, trust: tuple[bytes, ...]) -
     report.signatures, later = signing.inspect(data, trust, checked_from_revision=appended)
     report.later_changes = later
     return report
+
+
+def _pages_text(data: bytes) -> str | None:
+    """The words of the pages, without the spaces, line breaks and hyphens that only the
+    layout decides (another WeasyPrint may break lines elsewhere; it may not change a word)."""
+    try:
+        from pypdf import PdfReader
+    except ImportError:
+        return None
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    except Exception:  # a damaged PDF: the seal check reports it
+        return "(unreadable)"
+    return re.sub(r"\s+", "", re.sub(r"-\s*\n\s*", "", text))
 
 
 def _pdf_attachment(data: bytes, name: str) -> str | None:
@@ -303,11 +370,16 @@ def format_report(report: Report) -> str:
     if not report.sealed:
         lines.append("  FAIL  the document has no seal: it cannot be shown unchanged since "
                      "rendering.")
-    elif report.untouched:
+    elif report.untouched and report.same_content is not False:
         lines.append("  ok    it has not been changed since it was rendered.")
-    else:
+    elif not report.untouched:
         lines.append("  FAIL  it was changed after rendering (its content no longer matches "
                      "its seal): render it again from the rules.")
+    if report.same_content is True:
+        lines.append("  ok    its text is exactly what the rules give when rendered again.")
+    elif report.same_content is False:
+        lines.append("  FAIL  its text is not what the rules give when rendered again: it was "
+                     "edited after rendering (and its seal computed again).")
     if report.later_changes:
         lines.append(f"  FAIL  {report.later_changes}")
     if report.kind == "pdf" and report.signatures:

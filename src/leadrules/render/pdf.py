@@ -17,6 +17,7 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
+from xml.sax.saxutils import escape as xml_escape
 
 import pydyf
 from weasyprint import CSS, HTML, Attachment
@@ -170,6 +171,9 @@ def xmp_properties(doc: Agreement) -> str:
          doc.fingerprint),
         ("language", "Language of the document", doc.lang),
         ("date", "Date of the document", doc.date_iso),
+        ("renderer", "Version of leadrules that rendered the document", doc.renderer),
+        ("rules", "Name of the rule file the document was rendered from",
+         xml_escape(doc.rules_name)),
         ("length", "Length in bytes of the document as rendered", seal.LENGTH_PLACEHOLDER),
         ("digest", "SHA-256 of the document as rendered, this value read as zeros",
          seal.PLACEHOLDER),

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from leadrules import ast
+from leadrules import version as leadrules_version
 from leadrules.codegen import QUANTILES as QUANTILE_GROUPS
 from leadrules.model import Ruleset
 from leadrules.render.messages import Messages
@@ -66,6 +67,7 @@ class Agreement:
     canonical_json: str
     rules_name: str
     description: str
+    renderer: str  # the version of leadrules that rendered the document
 
 
 def build(rs: Ruleset, lang: str, on: date, canonical_json: str) -> Agreement:
@@ -155,7 +157,8 @@ class _Builder:
             footer_left=footer, page_words=(before, between_pages, after),
             canonical_json=self.canonical_json, rules_name=_basename(rs.path),
             description=self.text("document.description", title=title,
-                                  fingerprint=rs.fingerprint))
+                                  fingerprint=rs.fingerprint),
+            renderer=leadrules_version())
 
     def side(self, role: str, form: str) -> Rich:
         """"pour le marketing", "Marketing": the words for a party's side."""
