@@ -201,9 +201,13 @@ def test_text_argument_replaces_the_file(tmp_path, monkeypatch) -> None:
     assert "LR110" in codes(rs) and "LR004" not in codes(rs)
 
 
-def test_empty_file_is_clean(tmp_path, monkeypatch) -> None:
-    assert diagnose("", tmp_path, monkeypatch).diagnostics == []
-    assert diagnose("# only a comment\n", tmp_path, monkeypatch).diagnostics == []
+def test_a_file_that_defines_nothing_is_an_error(tmp_path, monkeypatch) -> None:
+    """Every command that uses rules refuses a file that defines nothing; so does check,
+    rather than let CI pass on an empty file."""
+    for text in ("", "# only a comment\n"):
+        found = diagnose(text, tmp_path, monkeypatch).diagnostics
+        assert [(d.code, d.span.line) for d in found] == [("LR110", 1)]
+        assert "defines nothing" in found[0].message
 
 
 def test_diagnostics_are_sorted_and_unique(tmp_path, monkeypatch) -> None:

@@ -65,6 +65,12 @@ def check(path: str | Path, text: str | None = None) -> Ruleset:
                     "LR003", "a condition or a formula is nested too deeply to be checked",
                     ast.Span(modules[0].path, 1, 1, 1, 2),
                     "split it into segments, qualifications or scores and refer to them by name"))
+    if modules and not diagnostics and not any(m.items for m in modules):
+        diagnostics.append(error(
+            "LR110", "this file defines nothing: no lead block, score, stage or agreement",
+            ast.Span(modules[0].path, 1, 1, 1, 2),
+            "write the rules in it (docs/language.md starts with a small example), or remove "
+            "the file"))
     rs.diagnostics = finish(diagnostics)
     rs.__dict__.pop("_walked", None)  # the passes' memo, not part of the result
     return rs
