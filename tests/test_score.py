@@ -565,3 +565,9 @@ def test_encodings_that_cannot_read_an_export_are_refused_in_words(files):
         isinstance(result.exception, SystemExit)
     assert "is not utf-16 text" in result.output and "Traceback" not in result.output
     assert not (folder / "out.csv").exists()
+
+
+def test_an_empty_as_of_is_refused_not_taken_for_now(files):
+    _, rules, leads = files
+    result = CliRunner().invoke(main, ["score", str(rules), str(leads), "--as-of", ""])
+    assert result.exit_code == 2 and "--as-of is empty" in result.output

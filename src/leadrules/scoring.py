@@ -668,8 +668,12 @@ def parse_as_of(text: str | None, rs) -> datetime:
     if text is None:
         return datetime.now(typing.zone)
     try:
-        return typing.converter("as of", ast.TypeSpec("datetime"))(text)
+        moment = typing.converter("as of", ast.TypeSpec("datetime"))(text)
     except ValueProblem as exc:
         raise DataError(f"--as-of '{text}' {exc} (write for example 2027-03-01 or "
                         "2027-03-01T10:00)") from None
+    if moment is None:  # an empty text: leave the option out to mean now
+        raise DataError("--as-of is empty: give the evaluation instant (for example "
+                        "2027-03-01 or 2027-03-01T10:00), or leave the option out to mean now")
+    return moment
 
