@@ -1849,6 +1849,14 @@ class Generator:
         ordered = plain + sorted(lines + froms, key=lambda s: s.split()[1])
         for line in ordered:
             out.line(line)
+        if self.patterns:
+            out.line("")
+            out.line("try:  # RE2 (pip install google-re2) runs any pattern in linear time")
+            with out.indent():
+                out.line("import re2")
+            out.line("except ImportError:")
+            with out.indent():
+                out.line("re2 = None")
 
     def fn_texts(self) -> list[str]:
         return self._fn_texts
@@ -1931,7 +1939,10 @@ class Generator:
         if self.patterns:
             out.comment("Patterns of `matches` as written (RE2 syntax), checked at compile time: "
                         "no back-references,")
-            out.comment("no look-arounds, no nested repeats, so they cannot backtrack for ever.")
+            out.comment("no look-arounds, no nested repeats. RE2 runs them in linear time; "
+                        "without it, Python's re")
+            out.comment("runs them with RE2's meaning, but a pattern with many repeats in a row "
+                        "can be slow on long texts.")
             out.line("PATTERNS = {")
             with out.indent():
                 for pattern, name in self.patterns.items():
@@ -1940,7 +1951,8 @@ class Generator:
             out.comment("The same patterns for Python's re, with RE2's meaning (ASCII \\w \\d "
                         "\\s \\b; $ only at the end).")
             for pattern, name in self.patterns.items():
-                out.line(f"{name} = re.compile({python_pattern(pattern)!r})")
+                out.line(f"{name} = re2.compile(PATTERNS[{name!r}]) if re2 else "
+                         f"re.compile({python_pattern(pattern)!r})")
         if self.calendar_needed():
             assert self.calendar is not None
             out.comment(f"Business calendar '{self.calendar.name}': working minutes after "

@@ -10,6 +10,11 @@ otherwise Decimal rounded to 2 places, half away from zero. Unknown values are N
 import datetime
 import re
 
+try:  # RE2 (pip install google-re2) runs any pattern in linear time
+    import re2
+except ImportError:
+    re2 = None
+
 RULESET_FINGERPRINT = 'sha256:40fa8103daf0c6d9fa2a13961ff4b1b99e969575ab07ad62adcef2b57ea89688'
 SOURCE = 'tests/cases_codegen/injection/input.leadrules'
 TIMEZONE = 'UTC'
@@ -57,12 +62,13 @@ RULES = (
 GROUPS = (
 )
 # Patterns of `matches` as written (RE2 syntax), checked at compile time: no back-references,
-# no look-arounds, no nested repeats, so they cannot backtrack for ever.
+# no look-arounds, no nested repeats. RE2 runs them in linear time; without it, Python's re
+# runs them with RE2's meaning, but a pattern with many repeats in a row can be slow on long texts.
 PATTERNS = {
     'PATTERN_1': '^\'\'\'\\{\\}"[0-9]?$',
 }
 # The same patterns for Python's re, with RE2's meaning (ASCII \w \d \s \b; $ only at the end).
-PATTERN_1 = re.compile('^\'\'\'\\{\\}"[0-9]?\\Z')
+PATTERN_1 = re2.compile(PATTERNS['PATTERN_1']) if re2 else re.compile('^\'\'\'\\{\\}"[0-9]?\\Z')
 
 
 def _instant(value):
