@@ -55,6 +55,8 @@ def test_every_curated_example_gets_its_message(message, hint, example) -> None:
      "finish the condition after 'not', or remove 'not'"),
     ("score s {\n    +10 when budget >= 10,000 EUR\n}\n", "numbers are written without a comma",
      "write thousands with '_' or nothing (10_000), and decimals with a point (0.6)"),
+    ("score s {\n    +1e40 when t > 1\n}\n", "'+1e40' is not a number the rules can read",
+     "write the number with all its digits, thousands separated by '_' (10_000)"),
     ("score s {\n    +10 when budget >= 10 000 EUR\n}\n", "numbers are written without spaces",
      "write thousands with '_' or nothing: 10_000"),
     ('grade g by s {\n    top "Top" when >= 10  low "Low" otherwise\n}\n',

@@ -672,7 +672,7 @@ def detect_format(path: str | Path, given: str | None = None) -> str:
         if name.endswith(suffix):
             return fmt
     raise DataError(f"cannot tell the format of '{path}' from its name: name it .csv, .jsonl "
-                    "or .parquet (leadrules score also takes --input-format)")
+                    "or .parquet (with `leadrules score`, --input-format also says it)")
 
 
 def require_pyarrow():

@@ -549,6 +549,10 @@ def _explain_token(exc, token, expected: list[str], chunk: str) -> tuple[str, st
     if value == "," and previous is not None and re.fullmatch(r"[+-]?\d[\d_]*(\.\d+)?", previous):
         return ("numbers are written without a comma",
                 "write thousands with '_' or nothing (10_000), and decimals with a point (0.6)")
+    if token.type == "NAME" and re.fullmatch(r"[eE][+-]?\d+", value) and previous is not None \
+            and re.fullmatch(r"[+-]?\d[\d_]*(\.\d+)?", previous):
+        return (f"'{previous}{value}' is not a number the rules can read",
+                "write the number with all its digits, thousands separated by '_' (10_000)")
     if token.type == "NUMBER" and previous is not None and \
             re.fullmatch(r"[+-]?\d[\d_]*", previous) and re.fullmatch(r"\d{3}(\.\d+)?", value):
         return ("numbers are written without spaces",
