@@ -296,3 +296,14 @@ def test_check_files_reports_an_included_file_once(tmp_path, monkeypatch) -> Non
     assert len(rulesets) == 2
     assert [d.code for d in diagnostics] == ["LR702"]
     assert sorted(read) == ["common.leadrules", "one.leadrules", "two.leadrules"]
+
+
+def test_a_time_zone_that_depends_on_the_machine_is_refused(tmp_path, monkeypatch) -> None:
+    """`localtime` or a path would give each machine its own reading of the same rules."""
+    for zone in ("localtime", "/etc/localtime", "../zoneinfo/Europe/Paris"):
+        rs = diagnose(f'agreement "T" {{\n    timezone "{zone}"\n}}\nlead {{\n    id text key\n}}\n',
+                      tmp_path, monkeypatch)
+        assert "LR114" in codes(rs), zone
+    ok = diagnose('agreement "T" {\n    timezone "Europe/Paris"\n}\nlead {\n    id text key\n}\n',
+                  tmp_path, monkeypatch)
+    assert "LR114" not in codes(ok)

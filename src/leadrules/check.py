@@ -990,6 +990,10 @@ def check_header(rs: Ruleset) -> list[Diagnostic]:
             try:
                 if not a.timezone.value or a.timezone.value != a.timezone.value.strip():
                     raise ValueError
+                # `localtime` (and a path) would mean the zone of whichever machine runs it.
+                if a.timezone.value == "localtime" or "/." in a.timezone.value or \
+                        a.timezone.value.startswith("/"):
+                    raise ValueError
                 ZoneInfo(a.timezone.value)
             except (ZoneInfoNotFoundError, ValueError, OSError):
                 out.append(error("LR114", f'"{a.timezone.value}" is not a known time zone',
