@@ -95,7 +95,7 @@ def test_why_not_in_french(french: str) -> None:
     ("lead", "Le lead a atteint l’étape Lead (il est à l’étape Lead qualifié marketing (MQL))."),
     ("disqualified", "Le lead n’est pas disqualifié : aucune disqualification ne s’applique.\n"
                      "- on ne sait pas si le lead appartient au segment Contacts exclus ("),
-    ("frequency.q5", "Fréquence : q1 (le nombre d’événements Achat au cours des 365 derniers "
+    ("frequency.q5", "Fréquence : q1 (le nombre d’achats au cours des 365 derniers "
                      "jours est de 0). Cette note découpe les leads notés ensemble en quintiles"),
 ])
 def test_why_not_grades_and_stages_in_french(target: str, expected: str) -> None:

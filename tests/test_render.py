@@ -161,13 +161,11 @@ FRENCH = [
     ("mql_at is missing", "Le champ mql_at n’est pas renseigné"),
     ("demo_request within 7 days", "Il y a eu une demande de démo au cours des 7 derniers jours"),
     ("count(pricing_page_visit within 30 days) >= 3",
-     "Le nombre d’événements Visite de la page tarifs au cours des 30 derniers jours est "
-     "d’au moins 3"),
+     "Il y a eu au moins 3 visites de la page tarifs au cours des 30 derniers jours"),
     ("sum(purchase.amount within 365 days) >= 1000",
-     "La somme du champ amount des événements Achat au cours des 365 derniers jours est "
+     "La somme du champ amount des achats au cours des 365 derniers jours est "
      "d’au moins 1 000"),
-    ("days since last purchase <= 30",
-     "Le nombre de jours écoulés depuis le dernier événement Achat est d’au plus 30"),
+    ("days since last purchase <= 30", "Le dernier achat remonte à 30 jours ou moins"),
     ("icp", "Le lead appartient au segment Profil client idéal"),
     ("fit >= 40 and temperature == hot",
      "Le score Adéquation au profil est d’au moins 40 et la note Température est Chaud"),
@@ -211,10 +209,10 @@ ENGLISH = [
     ("mql_at is missing", "The MQL date is missing"),
     ("demo_request within 7 days", "There was a demande de démo in the last 7 days"),
     ("not demo_request within 7 days", "There was no demande de démo in the last 7 days"),
+    # A French label is not put in the plural by English rules.
     ("count(pricing_page_visit within 30 days) >= 3",
-     "The number of Visite de la page tarifs events in the last 30 days is at least 3"),
-    ("days since last purchase <= 30",
-     "The number of days since the last Achat event is at most 30"),
+     "There were at least 3 Visite de la page tarifs events in the last 30 days"),
+    ("days since last purchase <= 30", "The last achat was at most 30 days ago"),
     ("not (icp or source == partner)",
      "The lead does not belong to the Profil client idéal segment and the source is not partner"),
     ("bant.authority", "The Autorité criterion of BANT is met"),
@@ -404,8 +402,12 @@ def _families() -> set[str]:
                     "review", "signatures", "data"):
         keys.add(f"section.{section}")
     for noun in ("domain", "score", "grade", "criteria_count", "stage", "route", "truth",
-                 "count", "sum", "days_since"):
+                 "count", "sum_of_field", "days_since"):
         keys |= {f"noun.{noun}.text", f"noun.{noun}.of", f"noun.{noun}.gender"}
+    keys |= {"noun.sum.text", "noun.sum.of", "cond.count.none"}
+    for op in ("eq", "ne", "ge", "gt", "le"):
+        keys |= {f"cond.count.one.{op}", f"cond.count.several.{op}", f"cond.since.{op}"}
+    keys |= {"cond.count.several.lt", "cond.since.lt"}
     return keys
 
 
@@ -504,7 +506,7 @@ def test_frozen_quintiles_say_the_cut_points_no_longer_move(acme) -> None:
     fr, en = document(acme, "fr"), document(acme, "en")
     assert ("Les seuils ci-dessous ont été calculés comme des quintiles (cinq groupes de même "
             "taille) sur une population de référence, puis figés : la note d’un lead ne dépend "
-            "que du nombre d’événements *Achat* au cours des 365 derniers jours, et non des "
+            "que du nombre d’*achats* au cours des 365 derniers jours, et non des "
             "autres leads.") in fr
     assert ("The cut points below were computed as quintiles (five groups of equal size) on a "
             "reference population, then frozen: a lead’s grade depends only on the number of "
@@ -513,8 +515,8 @@ def test_frozen_quintiles_say_the_cut_points_no_longer_move(acme) -> None:
 
 
 def test_quintiles_without_cut_points_depend_on_the_batch(reference) -> None:
-    assert ("répartis en cinq groupes de même taille (quintiles) selon le nombre d’événements "
-            "*Achat* au cours des 365 derniers jours. Les limites des groupes sont recalculées "
+    assert ("répartis en cinq groupes de même taille (quintiles) selon le nombre d’*achats* "
+            "au cours des 365 derniers jours. Les limites des groupes sont recalculées "
             "à chaque notation : la note d’un lead dépend donc des autres leads notés en même "
             "temps.") in document(reference, "fr")
     assert ("The group limits are computed again at each scoring: a lead’s grade therefore "
@@ -728,6 +730,83 @@ def test_markdown_commitments_are_separate_paragraphs(acme) -> None:
             "**Le marketing s’engage à livrer au moins 90 MQL par mois.**") in fr
     assert ("This commitment covers the computed need (445 per month).\n\n"
             "**Marketing commits to delivering at least 90 MQLs per month.**") in en
+
+
+EVENTS = """\
+agreement "Événements" {
+    locale LOCALE
+    currency EUR
+}
+
+lead {
+    id  text  key
+}
+
+event pricing_page_visit "LABEL_VISIT"
+event email_bounced "LABEL_BOUNCE"
+event bounce_hard "Hard bounce"
+event purchase "LABEL_PURCHASE" {
+    amount  money  "LABEL_AMOUNT"
+}
+"""
+
+
+def events_rules(tmp_path: Path, locale: str) -> object:
+    labels = {"fr": ("Visite de la page Tarifs", "E-mail rejeté", "Achat", "Montant hors taxes"),
+              "en": ("Pricing page visit", "Email bounced", "Purchase", "Amount excluding tax")}
+    text = EVENTS.replace("LOCALE", locale)
+    for key, label in zip(("LABEL_VISIT", "LABEL_BOUNCE", "LABEL_PURCHASE", "LABEL_AMOUNT"),
+                          labels[locale], strict=True):
+        text = text.replace(key, label)
+    path = tmp_path / f"events-{locale}.leadrules"
+    path.write_text(text, encoding="utf-8")
+    rs = check(path)
+    assert rs.ok, rs.diagnostics
+    return rs
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), [
+    ("fr", "count(pricing_page_visit within 30 days) >= 3",
+     "Il y a eu au moins 3 visites de la page Tarifs au cours des 30 derniers jours"),
+    ("fr", "count(pricing_page_visit) == 0", "Il n’y a eu aucune visite de la page Tarifs"),
+    ("fr", "count(pricing_page_visit) < 1", "Il n’y a eu aucune visite de la page Tarifs"),
+    ("fr", "count(pricing_page_visit) > 0", "Il y a eu au moins une visite de la page Tarifs"),
+    ("fr", "count(pricing_page_visit) > 1", "Il y a eu plus d’une visite de la page Tarifs"),
+    ("fr", "count(pricing_page_visit within 7 days) < 2",
+     "Il y a eu moins de 2 visites de la page Tarifs au cours des 7 derniers jours"),
+    ("fr", "count(email_bounced) >= 2", "Il y a eu au moins 2 e-mails rejetés"),
+    ("fr", "count(email_bounced) == 0", "Il n’y a eu aucun e-mail rejeté"),
+    ("fr", "count(bounce_hard) >= 2", "Il y a eu au moins 2 événements Hard bounce"),
+    ("fr", "sum(purchase.amount within 365 days) >= 20_000 EUR",
+     "Le montant hors taxes cumulé des achats au cours des 365 derniers jours est d’au moins "
+     "20 000 €"),
+    ("fr", "days since last purchase > 365", "Le dernier achat remonte à plus de 365 jours"),
+    ("fr", "days since last pricing_page_visit < 1",
+     "La dernière visite de la page Tarifs remonte à moins d’un jour"),
+    ("en", "count(pricing_page_visit within 30 days) >= 3",
+     "There were at least 3 pricing page visits in the last 30 days"),
+    ("en", "count(pricing_page_visit) == 0", "There was no pricing page visit"),
+    ("en", "count(pricing_page_visit) >= 1", "There was at least one pricing page visit"),
+    ("en", "count(email_bounced) >= 2", "There were at least 2 emails bounced"),
+    ("en", "sum(purchase.amount within 365 days) >= 20_000 EUR",
+     "The total amount excluding tax of purchases in the last 365 days is at least €20,000"),
+    ("en", "days since last purchase > 365", "The last purchase was more than 365 days ago"),
+])
+def test_counts_and_sums_of_events_read_as_what_happened(tmp_path: Path, lang: str, text: str,
+                                                         expected: str) -> None:
+    assert say(events_rules(tmp_path, lang), lang, text) == expected
+
+
+def test_events_counted_in_the_document(acme) -> None:
+    fr, en = document(acme, "fr"), document(acme, "en")
+    assert ("| *Priorité 3* | Il y a eu au moins 3 *visites de la page Tarifs* au cours des 30 "
+            "derniers jours |") in fr
+    assert ("le montant hors taxes cumulé des *achats* au cours des 365 derniers jours est "
+            "d’au moins 20 000 €") in fr
+    assert "La note dépend du nombre de jours écoulés depuis le dernier *achat* ;" in fr
+    assert "ne dépend que du nombre d’*achats* au cours des 365 derniers jours" in fr
+    assert "événements *Achat*" not in fr and "nombre d’événements" not in fr
+    assert ("There were at least 3 *Visite de la page Tarifs* events in the last 30 days") in en
 
 
 def test_english_plural_labels_are_named_as_fields(tmp_path: Path) -> None:

@@ -279,6 +279,56 @@ class Phrasing:
         label = event.label if event else None
         return self.noun(label, event_name, TERM, "grammar.event_fallback")
 
+    def event_plural(self, event_name: str) -> Noun:
+        """Events counted or summed, as the singular reads them: « visites de la page Tarifs »,
+        "pricing page visits"; « événements *Hard bounce* » when the singular names the event."""
+        event = self.rs.events.get(event_name)
+        label = event.label if event else None
+        shown = self.words(label) if label else ""
+        # A label in another language than the document's keeps its own words: the
+        # document's plural rules would not apply to them.
+        native = self.rs.locale.split("-")[0].split("_")[0] == self.m.lang
+        if label and native and (not self.gendered or self.gender_of(shown) is not None):
+            text = self.plural(self.lower_first(shown))
+            return Noun(Rich([(TERM, text)]), self.gender_of(shown) or "m", self.elides(text))
+        term = self.term(label) if label else self.term(humanise(event_name))
+        bare = self.m.rich("grammar.event_fallback.plural", name=term)
+        return Noun(bare, self.m.text("grammar.event_fallback.gender"), self.elides(bare.plain))
+
+    def last_event(self, event_name: str) -> Rich:
+        """« le dernier achat », « la dernière visite », "the last purchase"."""
+        noun = self.event_noun(event_name)
+        return self.m.rich("grammar.last", gender=noun.gender, noun=noun.bare)
+
+    def plural(self, text: str) -> str:
+        """The plural of a noun phrase, by the rules of the message file: French puts every
+        word before the first preposition in the plural (« e-mails rejetés »), English its
+        last noun ("pricing page visits", "meetings booked")."""
+        stops = set(self.m.text("grammar.plural.stop").split())
+        keep = tuple(self.m.text("grammar.plural.keep").split())
+        words = text.split(" ")
+        head = 0
+        while head < len(words):
+            word = words[head].lower().replace("’", "'")
+            if word in stops or "'" in word or not word[:1].isalpha():
+                break
+            head += 1
+        chosen = range(head)
+        if self.m.text("grammar.plural.words") == "last":
+            nouns = [i for i in range(head) if not (keep and words[i].lower().endswith(keep))]
+            chosen = nouns[-1:] or range(head)[-1:]
+        for i in chosen:
+            words[i] = self._plural_word(words[i])
+        return " ".join(words)
+
+    def _plural_word(self, word: str) -> str:
+        stem, dash, last = word.rpartition("-")
+        rules = [pair.split(":") for pair in self.m.text("grammar.plural.endings").split()]
+        for ending, replacement in rules:
+            if last.lower().endswith(ending):
+                return stem + dash + last[:len(last) - len(ending)] + replacement
+        return word + "s"
+
     # ------------------------------------------------------------------ numbers and durations
 
     def duration(self, d: ast.Duration) -> str:
@@ -340,18 +390,27 @@ class Phrasing:
                 return self._fixed("noun.truth", name=self.term(self.label_of(sym.node))), "bool"
             return self.noun(None, expr.name), sym.type.kind
         if isinstance(expr, ast.Count):
-            return self._fixed("noun.count", event=self.event_term(expr.event),
+            events = self.event_plural(expr.event)
+            return self._fixed("noun.count", of_events=self.linked("de", self.det(events, "bare")),
                                window=self.window(expr.window)), "int"
         if isinstance(expr, ast.Sum):
             event_name, *rest = expr.target.parts
             sym = self.symbol(expr.target)
             prop = self.field_noun(sym.node) if sym is not None else self.noun(None, ".".join(rest))
             kind = sym.type.kind if sym is not None else "number"
-            return self._fixed("noun.sum", of=self.det(prop, "of_the"), prop=self.det(prop, "bare"),
-                               event=self.event_term(event_name),
-                               window=self.window(expr.window)), kind
+            args = {"the_prop": self.det(prop, "the"), "of_prop": self.det(prop, "of_the"),
+                    "prop": self.det(prop, "bare"),
+                    "events": self.det(self.event_plural(event_name), "bare"),
+                    "window": self.window(expr.window)}
+            # A property named as a field (« le champ `amount` ») is summed, not « cumulé ».
+            key = "noun.sum" if sym is not None and sym.node.label \
+                and self.gender_of(self.words(sym.node.label)) is not None else "noun.sum_of_field"
+            text = self.m.rich(f"{key}.text", gender=prop.gender, **args)
+            of = self.m.rich(f"{key}.of", gender=prop.gender, **args)
+            gender = prop.gender if key == "noun.sum" else self.m.text(f"{key}.gender")
+            return Noun(text, gender, self.elides(text.plain), text, of), kind
         if isinstance(expr, ast.DaysSince):
-            return self._fixed("noun.days_since", event=self.event_term(expr.event)), "int"
+            return self._fixed("noun.days_since", last=self.last_event(expr.event)), "int"
         return Noun(self.expr(expr)), "number"
 
     def _fixed(self, key: str, **args) -> Noun:
@@ -533,6 +592,13 @@ class Phrasing:
         return self.m.rich(f"cond.true.{yes}", subject=self.the(noun))
 
     def compare(self, left, op: str, right) -> Rich:
+        if isinstance(left, ast.Count) and isinstance(right, ast.Number):
+            return self.count_compare(left, op, right.value)
+        if isinstance(left, ast.DaysSince) and isinstance(right, ast.Number):
+            days = self.m.text("duration.days", count=right.value,
+                               n=self.typo.number(right.value))
+            return self.m.rich(f"cond.since.{_OP_KEY[op]}", last=self.last_event(left.event),
+                               days=Rich([(FIGURE, days)]), of_days=self.linked("de", days))
         noun, kind = self.subject(left)
         args = {"gender": noun.gender, "subject": self.the(noun)}
         if kind == "stage":
@@ -556,6 +622,24 @@ class Phrasing:
             if op not in ("==", "!="):
                 family = "num"
         return self.m.rich(f"cond.cmp.{family}.{_OP_KEY[op]}", value=value, **args)
+
+    def count_compare(self, c: ast.Count, op: str, n) -> Rich:
+        """A number of events as what happened: « il y a eu au moins 3 visites … », « il n'y a
+        eu aucune visite », "there was at least one demo request"; one event is written out."""
+        if (op, n) in (("==", 0), ("<=", 0), ("<", 1)):
+            form = "none"
+        elif (op, n) in (("!=", 0), (">", 0), (">=", 1)):
+            form, op = "one", ">="
+        else:
+            form = "one" if n == 1 else "several"
+        event = self.event_noun(c.event)
+        args = {"event": self.det(event, "bare"), "a_event": self.det(event, "a"),
+                "events": self.det(self.event_plural(c.event), "bare"),
+                "n": Rich([(FIGURE, self.typo.number(n))]), "window": self.window(c.window)}
+        args["of_a_event"] = self.linked("de", args["a_event"])
+        if form == "none":
+            return self.m.rich("cond.count.none", gender=event.gender, **args)
+        return self.m.rich(f"cond.count.{form}.{_OP_KEY[op]}", **args)
 
     def ordered_members(self, left, op: str, right) -> list[Rich]:
         """`status >= connected`, `temperature >= warm` as the values that satisfy it, in the
