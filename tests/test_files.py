@@ -68,3 +68,29 @@ def test_no_command_writes_over_a_file_it_reads(tmp_path):
         assert option in result.output and words in result.output, result.output
     assert {p: p.read_bytes() for p in (rules, leads)} == before
     assert not (tmp_path / "s.csv").exists() and not (tmp_path / "r.html").exists()
+
+
+def test_a_run_stopped_by_kill_leaves_no_file_behind(tmp_path):
+    """SIGTERM (a CI timeout) during `score`: no output, no temporary file, exit 143."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    leads = tmp_path / "leads.csv"
+    with open(leads, "w", encoding="utf-8") as f:
+        f.write("Prospect ID,Lead Origin\n")
+        f.writelines(f"P{i},API\n" for i in range(1_000_000))
+    out = tmp_path / "out" / "scores.csv"
+    out.parent.mkdir()
+    run = subprocess.Popen([sys.executable, "-m", "leadrules", "score",
+                            str(ROOT / "rules" / "xeducation.leadrules"), str(leads), "-o",
+                            str(out), "--no-progress"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    run.send_signal(signal.SIGTERM)
+    code = run.wait(timeout=60)
+    if code == 0:  # the machine scored them all in a second: nothing to interrupt
+        return
+    assert code == 128 + signal.SIGTERM
+    assert list(out.parent.iterdir()) == []

@@ -62,3 +62,13 @@ def main() -> None:
     Write the agreement as a .leadrules file, then check it, score leads with it,
     render it for signature and measure it on real data.
     """
+    import signal
+
+    # Stopped by `kill` (a CI timeout, a scheduler): leave as on an error, so that no half-written
+    # output and no temporary file is left behind.
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum, frame) -> None:
+    raise SystemExit(128 + signum)
