@@ -376,6 +376,26 @@ def test_events_without_a_key_are_refused() -> None:
         sqlgen.generate(rs)
 
 
+def test_figures_beyond_the_sql_score_type_are_refused(tmp_path) -> None:
+    """DECIMAL(18,2) holds 16 digits before the point: a bigger figure, or a score that can
+    sum to more, is refused rather than rounded or rejected by the database."""
+    rules = tmp_path / "big.leadrules"
+    rules.write_text(
+        'lead {\n    id text key\n    n  int\n}\n'
+        'score s "S" {\n    +100_000_000_000_000_000 when n > 1 "Huge"\n}\n'
+        'score t "T" {\n    +6_000_000_000_000_000 when n > 1 "A"\n'
+        '    +6_000_000_000_000_000 when n > 2 "B"\n}\n'
+        'score u "U" max 1000 {\n    +1 per 1 of n\n}\n', encoding="utf-8")
+    rs = check(rules)
+    assert rs.ok, rs.diagnostics
+    with pytest.raises(sqlgen.SqlError) as caught:
+        sqlgen.generate(rs)
+    found = {(d.code, d.span.line) for d in caught.value.diagnostics}
+    assert found == {("LR905", 6), ("LR905", 8)}
+    messages = " ".join(d.message for d in caught.value.diagnostics)
+    assert "can reach 12000000000000000" in messages and "'u'" not in messages
+
+
 # ============================================================================ the query
 
 

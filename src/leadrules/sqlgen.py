@@ -1262,11 +1262,34 @@ class Generator:
                           "rename one of them")
             seen.setdefault(low, name)
 
+    def check_sizes(self) -> None:
+        """Every figure of a score, and every value a score can reach, fits SCORE_TYPE: a
+        database would refuse the query, or round what the other backends keep exact."""
+        limit = Decimal(10) ** (18 - 2)
+        for name, score in self.rs.scores.items():
+            for node in ast.walk(score):
+                if isinstance(node, ast.Number) and abs(node.value) >= limit:
+                    self.fail("LR905", f"the score '{name}' uses {node.value:f}, more digits than "
+                              f"the SQL score type holds ({SCORE_TYPE})", node,
+                              "keep figures below 10_000_000_000_000_000, or score with "
+                              "`leadrules score` or the Python module")
+                    break
+            else:
+                low, high = (self.rs.intervals or {}).get(name, (None, None))
+                reach = max((abs(b) for b in (low, high)
+                             if b is not None and b.is_finite()), default=Decimal(0))
+                if reach >= limit:
+                    self.fail("LR905", f"the score '{name}' can reach {reach:f}, more digits "
+                              f"than the SQL score type holds ({SCORE_TYPE})", score,
+                              "cap the score with `max`, or score with `leadrules score` or the "
+                              "Python module")
+
     def query(self) -> str:
         steps = self.body()
         if self.key is not None:
             self.field(self.key.name)
         self.check_names()
+        self.check_sizes()
         if self.problems:
             from leadrules.diagnostics import finish
 
