@@ -350,7 +350,7 @@ def test_explain_wrong_inputs(tmp_path: Path, leads) -> None:
     assert "Fit:" not in result.output  # no breakdown nobody asked for
     result = run("explain", BRIGHTWAVE, lead, "--as-of", AS_OF)
     assert result.exit_code == 1 and "Fit:" in result.output
-    assert "'fleet_size': many is not a whole number (taken as missing)" in result.output
+    assert "'fleet_size': 'many' is not a whole number (taken as missing)" in result.output
     assert "no event 'qoute_request' (1 left out)\n" in result.output
     result = run("explain", BRIGHTWAVE, leads)
     assert result.exit_code == 1 and "leadrules score" in result.output

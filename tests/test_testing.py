@@ -260,7 +260,7 @@ def test_explain_reports_bad_input_clearly(tmp_path: Path) -> None:
     odd = lead_file(tmp_path, {"email": "x@y.fr", "company_size": "lots"})
     result = run("explain", REFERENCE, odd, "--as-of", "2027-03-01")
     assert result.exit_code == 1  # explained, but a value did not fit
-    assert "'company_size': lots is not a whole number (taken as missing)" in result.output
+    assert "'company_size': 'lots' is not a whole number (taken as missing)" in result.output
     assert run("explain", REFERENCE, odd, "--as-of", "tomorrow").exit_code == 2
     assert run("explain", REFERENCE, lead_file(tmp_path, [1, 2])).exit_code == 1
 

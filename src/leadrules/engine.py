@@ -260,7 +260,7 @@ def coerce_lead(rs: Ruleset, record: Mapping[str, Any], where: str = "lead"
         try:
             lead[f.name] = convert(raw)
         except ValueProblem as exc:
-            problems.append(f"{where}: '{column}': {display_value(raw)} {exc}")
+            problems.append(f"{where}: '{column}': '{display_value(raw)}' {exc}")
             lead[f.name] = None
     for key in record:
         if key not in known and key != "events":
