@@ -79,7 +79,7 @@ def test_why_not_in_french(french: str) -> None:
         "selon BANT. Cette condition est inconnue :"]
     assert "Calendrier : le statut du lead est En relation ou Qualifié : non, le statut du " \
            "lead est Nouveau" in why
-    assert "l’échéance du contrat chez le fournisseur actuel est le 31 décembre 2027 ou avant" \
+    assert "l’échéance du contrat chez le fournisseur actuel est antérieure ou égale au 31 décembre 2027" \
            in why
 
 

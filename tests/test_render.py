@@ -179,7 +179,8 @@ FRENCH = [
      "ultérieur"),
     ("stage == sql", "Le lead est au stade Lead qualifié commercial (SQL)"),
     ("route == enterprise", "Le lead est attribué à Équipe grands comptes"),
-    ("created_at >= 2027-01-01", "Le champ « Create Date » est le 1\u1d49\u02b3 janvier 2027 ou après"),
+    ("created_at >= 2027-01-01",
+     "Le champ « Create Date » est postérieur ou égal au 1\u1d49\u02b3 janvier 2027"),
     ("not demo_request within 7 days",
      "Il n’y a pas eu de demande de démo au cours des 7 derniers jours"),
     ("not (company_size between 1 and 9)",
@@ -232,6 +233,45 @@ def test_french_sentences(reference, text: str, expected: str) -> None:
 @pytest.mark.parametrize(("text", "expected"), ENGLISH)
 def test_english_sentences(reference, text: str, expected: str) -> None:
     assert say(reference, "en", text) == expected
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), [
+    ("fr", "pages_per_visit > 4", "Le champ « Pages vues par visite » est supérieur à 4"),
+    ("fr", "company_size < 10", "La taille de l’entreprise est inférieure à 10"),
+    ("fr", "contract_end < 2027-01-01",
+     "L’échéance du contrat chez le fournisseur actuel est antérieure au 1ᵉʳ janvier 2027"),
+    ("fr", "created_at >= 2027-01-01T09:30",
+     "La date de création est postérieure ou égale au 1ᵉʳ janvier 2027 à 9 h 30"),
+    ("fr", "mql_at > created_at",
+     "La date de passage en MQL est postérieure à la date de création"),
+    ("fr", 'job_title is present and job_title != "Autre"',
+     "La fonction est renseignée et différente de « Autre »"),
+    ("fr", "budget is present and budget < 2_500 EUR",
+     "Le budget annoncé est renseigné et inférieur à 2 500 €"),
+    ("fr", 'country == "FR" or country == "BE" or country == "CH"',
+     "Le pays est « FR », « BE » ou « CH »"),
+    ("fr", 'not (country == "FR" or country == "BE")', "Le pays n’est ni « FR » ni « BE »"),
+    ("fr", 'country == "FR" or company_size < 10',
+     "Le pays est « FR » ou la taille de l’entreprise est inférieure à 10"),
+    ("en", "pages_per_visit > 4", "The “Pages vues par visite” field is more than 4"),
+    ("en", "contract_end < 2027-01-01",
+     "The échéance du contrat chez le fournisseur actuel is before January 1, 2027"),
+    ("en", 'job_title is present and job_title != "Autre"',
+     "The fonction is filled in and is not “Autre”"),
+    ("en", 'country == "FR" or country == "BE" or country == "CH"',
+     "The “Pays” field is “FR”, “BE”, or “CH”"),
+])
+def test_comparison_words(acme, lang: str, text: str, expected: str) -> None:
+    assert say(acme, lang, text) == expected
+
+
+def test_comparison_words_in_the_document(acme) -> None:
+    fr = document(acme, "fr")
+    assert "Le champ « Pages vues par visite » est supérieur à 4" in fr
+    assert "la taille de l’entreprise est inférieure à 10 et le lead" in fr
+    assert ("l’échéance du contrat chez le fournisseur actuel est antérieure ou égale au "
+            "31 décembre 2027") in fr
+    assert "est de plus de" not in fr and "est de moins de" not in fr and " ou avant" not in fr
 
 
 def test_labels_with_known_gender_read_naturally() -> None:
@@ -407,7 +447,12 @@ def _families() -> set[str]:
     keys |= {"noun.sum.text", "noun.sum.of", "cond.count.none"}
     for op in ("eq", "ne", "ge", "gt", "le"):
         keys |= {f"cond.count.one.{op}", f"cond.count.several.{op}", f"cond.since.{op}"}
-    keys |= {"cond.count.several.lt", "cond.since.lt"}
+    keys |= {"cond.count.several.lt", "cond.since.lt", "cond.present_and.is.ne",
+             "grammar.to_date", "grammar.the_date", "grammar.to_the.m", "grammar.to_the.f",
+             "grammar.to_the.elided"}
+    for op in ("ne", "gt", "lt"):
+        keys.add(f"cond.present_and.num.{op}")
+    keys |= {"cond.present_and.date.gt", "cond.present_and.date.lt"}
     return keys
 
 

@@ -55,6 +55,25 @@ _CODE_SPELLING = re.compile(r"[A-Z0-9]+(_[A-Z0-9]+)+")
 _CAPITALS = re.compile(r"[A-Z][A-Z0-9]{3,}")
 
 
+def _effective(c, negated: bool):
+    """A condition under its `not`s: the innermost condition and whether it is negated."""
+    while isinstance(c, ast.Not):
+        c, negated = c.item, not negated
+    return c, negated
+
+
+def _effective_op(c, negated: bool) -> str | None:
+    """The operator a comparison of a field with one value really applies, else None."""
+    if isinstance(c, ast.Compare) and isinstance(c.left, ast.Ref) \
+            and not isinstance(c.right, ast.SetLit):
+        return _INVERSE[c.op] if negated else c.op
+    return None
+
+
+def _same_ref(a, b) -> bool:
+    return isinstance(a, ast.Ref) and isinstance(b, ast.Ref) and a.parts == b.parts
+
+
 def humanise(name: str) -> str:
     """company_size -> company size, mql_at -> MQL at (a name without a label, shown to
     people): words apart, known abbreviations in capitals."""
@@ -535,15 +554,53 @@ class Phrasing:
         if isinstance(c, (ast.And, ast.Or)):
             is_all = isinstance(c, ast.And) != negated
             items: list[CondNode] = []
-            for item in c.items:
-                node = self.cond(item, negated)
+            for node in self.merged(c.items, negated, is_all):
                 # (a and b) and c reads as one list of three conditions.
                 if node.mode == ("all" if is_all else "any"):
                     items.extend(node.items)
                 else:
                     items.append(node)
+            if len(items) == 1:
+                return items[0]
             return CondNode(mode="all" if is_all else "any", items=items)
         return CondNode(text=self.leaf(c, negated), compound=_compound(c))
+
+    def merged(self, conds, negated: bool, is_all: bool) -> list[CondNode]:
+        """The conditions of a group, those about one field said once: « le pays est « FR »,
+        « BE » ou « CH » » for `country == "FR" or country == "BE" or …`, « l'intitulé est
+        renseigné et différent de « Autre » » for `x is present and x != "Autre"`."""
+        plain = [_effective(c, negated) for c in conds]
+        out: list[CondNode] = []
+        i = 0
+        while i < len(plain):
+            c, neg = plain[i]
+            same = [c]
+            op = _effective_op(c, neg)
+            # `==` joined by "or" (or `!=` joined by "and", the same negated) on one field.
+            if op == ("!=" if is_all else "=="):
+                while i + len(same) < len(plain):
+                    nxt, nxt_neg = plain[i + len(same)]
+                    if _effective_op(nxt, nxt_neg) != op or not _same_ref(nxt.left, c.left):
+                        break
+                    same.append(nxt)
+            if len(same) > 1:
+                options = ast.SetLit(tuple(x.right for x in same), c.span)
+                text = self.in_(ast.In(c.left, options, False, c.span), op == "!=")
+                out.append(CondNode(text=text, compound=True))
+                i += len(same)
+                continue
+            if is_all and isinstance(c, ast.Presence) and c.present != neg and i + 1 < len(plain):
+                nxt, nxt_neg = plain[i + 1]
+                nxt_op = _effective_op(nxt, nxt_neg)
+                if nxt_op is not None and _same_ref(nxt.left, c.value):
+                    text = self.compare(nxt.left, nxt_op, nxt.right, present=True)
+                    if text is not None:
+                        out.append(CondNode(text=text, compound=True))
+                        i += 2
+                        continue
+            out.append(self.cond(conds[i], negated))
+            i += 1
+        return out
 
     def leaf(self, c, negated: bool) -> Rich:
         if isinstance(c, ast.Compare):
@@ -591,7 +648,18 @@ class Phrasing:
         noun, _ = self.subject(value)
         return self.m.rich(f"cond.true.{yes}", subject=self.the(noun))
 
-    def compare(self, left, op: str, right) -> Rich:
+    def compare(self, left, op: str, right, present: bool = False) -> Rich | None:
+        """`left op right` in words. With `present`, the same said of a value just said to be
+        filled in (« est renseigné et supérieur à 4 »); None when the language has no such
+        form for this comparison."""
+        if present:
+            noun, kind = self.subject(left)
+            family = self.family(kind, op, right)
+            key = f"cond.present_and.{family}.{_OP_KEY[op]}"
+            if not self.m.has(key) or self.ordered_members(left, op, right):
+                return None
+            return self.m.rich(key, gender=noun.gender, **self.compare_args(noun, family, left,
+                                                                              right))
         if isinstance(left, ast.Count) and isinstance(right, ast.Number):
             return self.count_compare(left, op, right.value)
         if isinstance(left, ast.DaysSince) and isinstance(right, ast.Number):
@@ -612,16 +680,32 @@ class Phrasing:
                 return self.m.rich("cond.cmp.is.eq", value=listed[0], **args)
             return self.m.rich("cond.in.yes", count=len(listed),
                                values=self.typo.rich_list(listed, "or"), **args)
-        value = self.operand(right, left)
+        family = self.family(kind, op, right)
+        return self.m.rich(f"cond.cmp.{family}.{_OP_KEY[op]}", gender=noun.gender,
+                           **self.compare_args(noun, family, left, right))
+
+    @staticmethod
+    def family(kind: str, op: str, right) -> str:
         if kind in ("date", "datetime"):
-            family = "date"
-        elif kind in _NUMERIC or isinstance(right, (ast.Number, ast.Money, ast.Percent)):
-            family = "num"
-        else:
-            family = "is"
-            if op not in ("==", "!="):
-                family = "num"
-        return self.m.rich(f"cond.cmp.{family}.{_OP_KEY[op]}", value=value, **args)
+            return "date"
+        if kind in _NUMERIC or isinstance(right, (ast.Number, ast.Money, ast.Percent)):
+            return "num"
+        return "is" if op in ("==", "!=") else "num"
+
+    def compare_args(self, noun: Noun, family: str, left, right) -> dict:
+        """The pieces of a comparison: the value bare, after « de » (« différent d'… ») and,
+        for a date, after « à » (« antérieure au 1ᵉʳ janvier », « à la date de création »)."""
+        value = self.operand(right, left)
+        args = {"subject": self.the(noun), "value": value, "of_value": self.linked("de", value)}
+        if family == "date":
+            if isinstance(right, (ast.DateLit, ast.DateTimeLit)):
+                args["to_value"] = self.m.rich("grammar.to_date", date=value)
+                args["the_value"] = self.m.rich("grammar.the_date", date=value)
+            else:
+                other = self.subject(right)[0] if isinstance(right, ast.Ref) else Noun(value)
+                args["to_value"] = self.det(other, "to_the")
+                args["the_value"] = self.the(other)
+        return args
 
     def count_compare(self, c: ast.Count, op: str, n) -> Rich:
         """A number of events as what happened: « il y a eu au moins 3 visites … », « il n'y a
