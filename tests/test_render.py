@@ -274,6 +274,18 @@ def test_comparison_words_in_the_document(acme) -> None:
     assert "est de plus de" not in fr and "est de moins de" not in fr and " ou avant" not in fr
 
 
+def test_grade_tables_and_cut_points_carry_their_units(acme) -> None:
+    fr, en = document(acme, "fr"), document(acme, "en")
+    assert "| *Moins d’un mois* | 30 jours ou moins |" in fr
+    assert "| *Moins d’un trimestre* | plus de 30 jours et jusqu’à 90 jours |" in fr
+    assert "Seuils figés : 2 400 €, 6 000 €, 12 000 € et 30 000 €." in fr
+    assert "Seuils figés : 1, 2, 3 et 5 *achats*." in fr
+    assert "| *Moins d’un mois* | 30 days or less |" in en
+    assert "| *Moins d’un trimestre* | more than 30 days and up to 90 days |" in en
+    assert "Frozen cut points: €2,400, €6,000, €12,000, and €30,000." in en
+    assert "Frozen cut points: 1, 2, 3, and 5 *Achat* events." in en
+
+
 def test_labels_with_known_gender_read_naturally() -> None:
     rs = check(ACME) if ACME.exists() else None
     if rs is None:
@@ -452,7 +464,8 @@ def _families() -> set[str]:
              "grammar.to_the.elided"}
     for op in ("ne", "gt", "lt"):
         keys.add(f"cond.present_and.num.{op}")
-    keys |= {"cond.present_and.date.gt", "cond.present_and.date.lt"}
+    keys |= {"cond.present_and.date.gt", "cond.present_and.date.lt", "grades.cuts_of",
+             "grades.days"}
     return keys
 
 

@@ -349,8 +349,7 @@ class _Builder:
                                   last=self.term(f"q{groups}"))
                 cuts = None
                 if g.cuts:
-                    cuts = self.rich("grades.cuts", count=len(g.cuts), values=self.t.list_and(
-                        [self.t.number(c.value) for c in g.cuts]))
+                    cuts = self.cut_points(g)
                 out.append({"id": f"grade-{g.name}", "title": _capital(self.label(g)), "intro": note,
                             "named": named, "rows": self.quantile_rows(g), "cuts": cuts})
                 continue
@@ -410,7 +409,21 @@ class _Builder:
             return self.rich(f"grades.range.{key}_{edge}", value=value, limit=limit)
         return self.rich(f"grades.band.{key}", value=value)
 
+    def cut_points(self, g: ast.Grade) -> Rich:
+        """« Seuils figés : 2 400 €, 6 000 € … », « … 1, 2, 3 et 5 achats »: each with its unit,
+        as in the table above; a number of events says what it counts once, at the end."""
+        values = self.t.list_and([self.band_value(c, g) for c in g.cuts])
+        if isinstance(g.by, ast.Count):
+            last = _number(g.cuts[-1])
+            events = self.p.det(self.p.event_noun(g.by.event) if last == 1
+                                else self.p.event_plural(g.by.event), "bare")
+            return self.rich("grades.cuts_of", count=len(g.cuts), values=values, events=events)
+        return self.rich("grades.cuts", count=len(g.cuts), values=values)
+
     def band_value(self, threshold, g: ast.Grade) -> str:
+        if isinstance(threshold, ast.Number) and isinstance(g.by, ast.DaysSince):
+            return self.text("grades.days", count=threshold.value,
+                             n=self.t.number(threshold.value))
         if isinstance(threshold, ast.Number) and g.by is not None:
             # A sum of amounts (`sum(purchase.amount …)`) is money, as a money field is.
             by = g.by.target if isinstance(g.by, ast.Sum) else g.by
