@@ -175,9 +175,9 @@ FRENCH = [
     ("bant", "Le lead est qualifié selon BANT"),
     ("bant.authority", "Le critère Autorité de BANT est rempli"),
     ("bant.count >= 2", "Le nombre de critères BANT remplis est d’au moins 2"),
-    ("stage >= mql", "Le lead a atteint le stade Lead qualifié marketing (MQL) ou un stade "
-     "ultérieur"),
-    ("stage == sql", "Le lead est au stade Lead qualifié commercial (SQL)"),
+    ("stage >= mql", "Le lead a atteint l’étape Lead qualifié marketing (MQL) ou une étape "
+     "ultérieure"),
+    ("stage == sql", "Le lead est à l’étape Lead qualifié commercial (SQL)"),
     ("route == enterprise", "Le lead est attribué à Équipe grands comptes"),
     ("created_at >= 2027-01-01",
      "Le champ « Create Date » est postérieur ou égal au 1\u1d49\u02b3 janvier 2027"),
@@ -284,6 +284,27 @@ def test_grade_tables_and_cut_points_carry_their_units(acme) -> None:
     assert "| *Moins d’un trimestre* | more than 30 days and up to 90 days |" in en
     assert "Frozen cut points: €2,400, €6,000, €12,000, and €30,000." in en
     assert "Frozen cut points: 1, 2, 3, and 5 *Achat* events." in en
+
+
+def test_vocabulary_of_stages_titles_limits_zones_and_currencies(acme) -> None:
+    fr, en = document(acme, "fr"), document(acme, "en")
+    assert "stade" not in fr
+    assert ("Le lead franchit les étapes suivantes dans l’ordre. Il atteint une étape lorsque la "
+            "condition de cette étape est remplie et qu’il a atteint l’étape précédente : aucune "
+            "étape n’est sautée.") in fr
+    assert ("dans un délai de 4 heures ouvrées après son passage à l’étape *Lead qualifié "
+            "marketing (MQL)*") in fr
+    assert "## 5. Notes et classements des leads" in fr
+    assert "| Critère | Points | Limite |" in fr and "| Criterion | Points | Limit |" in en
+    assert "Plafond" not in fr
+    assert "de 14 h à 17 h (heure de Paris)." in fr and "to 5:00 PM (Paris time)." in en
+    assert "| `budget` | montant en euros |" in fr and "| `budget` | amount in euros |" in en
+    assert "| *D* | dans tous les autres cas |" in fr and "| *D* | in all other cases |" in en
+    assert "| *Priorité 4* | Dans tous les autres cas |" in fr
+    us = document(check(ACME_EN), "en")
+    assert "(New York time)" in us and "amount in US dollars" in us
+    assert Typography("fr").zone_city("UTC") is None
+    assert Typography("fr").zone_city("Europe/Paris") == "Paris"
 
 
 def test_labels_with_known_gender_read_naturally() -> None:
@@ -465,7 +486,7 @@ def _families() -> set[str]:
     for op in ("ne", "gt", "lt"):
         keys.add(f"cond.present_and.num.{op}")
     keys |= {"cond.present_and.date.gt", "cond.present_and.date.lt", "grades.cuts_of",
-             "grades.days"}
+             "grades.days", "calendar.zone.city", "calendar.zone.id", "grades.otherwise_band"}
     return keys
 
 
@@ -584,7 +605,7 @@ def test_quintiles_without_cut_points_depend_on_the_batch(reference) -> None:
 def test_a_delay_without_business_says_it_is_clock_time(acme) -> None:
     fr, en = document(acme, "fr"), document(acme, "en")
     assert ("ce premier contact a lieu dans un délai de 30 minutes calendaires (nuits, "
-            "week-ends et jours fériés compris) après l’entrée du lead") in fr
+            "week-ends et jours fériés compris) après le passage du lead") in fr
     assert ("this first contact takes place within 30 calendar minutes (nights, weekends and "
             "holidays included) of the lead entering") in en
     # A business delay keeps its own words.
@@ -593,8 +614,8 @@ def test_a_delay_without_business_says_it_is_clock_time(acme) -> None:
 
 
 def test_recycling_says_from_when_the_days_count_and_what_nurturing_is(acme) -> None:
-    assert ("Un lead parvenu au stade *Lead qualifié marketing (MQL)* qui n’a pas atteint le "
-            "stade *Opportunité* 90 jours calendaires après son dernier changement de stade est "
+    assert ("Un lead parvenu à l’étape *Lead qualifié marketing (MQL)* qui n’a pas atteint "
+            "l’étape *Opportunité* 90 jours calendaires après son dernier changement d’étape est "
             "rendu au marketing, qui le relance par des contenus adaptés (*nurturing*).") \
         in document(acme, "fr")
     assert ("A lead at the *Lead qualifié marketing (MQL)* stage or beyond that has not reached "
@@ -737,10 +758,10 @@ def test_per_unit_agrees_with_a_feminine_label(odd) -> None:
 
 def test_the_number_one_is_written_out_with_elision(odd) -> None:
     fr, en = document(odd, "fr"), document(odd, "en")
-    assert "avec chaque lead dans un délai d’une heure ouvrée après son entrée" in fr
+    assert "avec chaque lead dans un délai d’une heure ouvrée après son passage" in fr
     assert "dans un délai d’une minute calendaire (nuits, week-ends et jours fériés compris)" in fr
     assert "au moins 3 tentatives de contact dans un délai d’un jour ouvré après" in fr
-    assert "qui n’a pas atteint le stade *MQL* un jour calendaire après" in fr
+    assert "qui n’a pas atteint l’étape *MQL* un jour calendaire après" in fr
     assert "dans un délai de 1" not in fr
     assert "within 1 business hour of the lead entering" in en
 
@@ -766,7 +787,7 @@ def test_marketing_commitments_count_leads_and_abbreviated_stages(acme, tmp_path
     path.write_text(REFERENCE.read_text(encoding="utf-8").replace(
         '"Lead qualifié marketing (MQL)"', '"Lead chaud"'), encoding="utf-8")
     rs = check(path)
-    assert "au moins 70 leads au stade *Lead chaud* par mois." in document(rs, "fr")
+    assert "au moins 70 leads à l’étape *Lead chaud* par mois." in document(rs, "fr")
     assert "at least 70 leads at the *Lead chaud* stage per month." in document(rs, "en")
 
 

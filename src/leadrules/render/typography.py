@@ -8,9 +8,15 @@ from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel import Locale
-from babel.dates import format_date, format_time, get_day_names
+from babel.dates import (
+    format_date,
+    format_time,
+    get_day_names,
+    get_timezone,
+    get_timezone_location,
+)
 from babel.lists import format_list
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_name
 
 NNBSP = "\u202f"  # narrow no-break space: French ; : ! ? and inside « »
 NBSP = "\u00a0"
@@ -179,6 +185,20 @@ class Typography:
         text = format_currency(amount, currency, format=pattern, locale=self.locale,
                                currency_digits=False)
         return text.replace("-", MINUS)
+
+    def currency_name(self, code: str) -> str:
+        """EUR -> euros, USD -> US dollars: what an amount is counted in, in words."""
+        return get_currency_name(code, count=2, locale=self.locale)
+
+    def zone_city(self, zone: str) -> str | None:
+        """Europe/Paris -> Paris: the city people name a time zone by; None for a zone that
+        names no city (UTC, Etc/GMT+2), which is then shown by its identifier."""
+        if "/" not in zone or zone.startswith("Etc/"):
+            return None
+        try:
+            return get_timezone_location(get_timezone(zone), locale=self.locale, return_city=True)
+        except LookupError:
+            return None
 
     def percent(self, fraction) -> str:
         """40 % / 40%; 2,5 % keeps its decimal."""

@@ -372,7 +372,10 @@ class _Builder:
             elif isinstance(row, ast.CondRow):
                 when = self.p.sentence(row.cond)
             else:
-                when = CondNode(line=self.rich("grades.otherwise"))
+                # Ranges read in lower case ("70 ou plus"), sentences with a capital.
+                banded = all(isinstance(r, (ast.BandRow, ast.OtherwiseRow)) for r in g.rows)
+                when = CondNode(line=self.rich("grades.otherwise_band" if banded
+                                               else "grades.otherwise"))
             rows.append({"name": name, "when": when})
         return rows
 
@@ -690,7 +693,10 @@ class _Builder:
         for h in cal.hours:
             hours.append(self.rich("calendar.hours", days=self.p.days(h.days),
                                    times=self.p.times(h.windows)))
-        hours_line = self.rich("calendar.intro", timezone=self.rs.timezone,
+        city = self.t.zone_city(self.rs.timezone)
+        zone = (self.rich("calendar.zone.city", of_city=self.p.linked("de", city)) if city
+                else self.rich("calendar.zone.id", timezone=self.rs.timezone))
+        hours_line = self.rich("calendar.intro", zone=zone,
                                hours=join_rich(hours, self.item_end + " "))
         holidays = [self.figure(self.t.date(d.value)) for d in cal.holidays]
         return {"hours": hours_line + self.last_end,
@@ -776,7 +782,9 @@ class _Builder:
             values = [self.p.quoted(export_spelling(m)) for m in spec.members]
             return self.rich("data.type.enum", values=self.t.rich_list(values, "and"))
         if spec.name == "money":
-            return self.rich("data.type.money", currency=self.rs.currency or "")
+            code = getattr(spec, "currency", None) or self.rs.currency
+            return self.rich("data.type.money", currency=self.t.currency_name(code) if code
+                             else "")
         key = f"data.type.{spec.name}"
         return self.rich(key) if self.m.has(key) else Rich([(CODE, spec.name)])
 
