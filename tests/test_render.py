@@ -307,6 +307,17 @@ def test_vocabulary_of_stages_titles_limits_zones_and_currencies(acme) -> None:
     assert Typography("fr").zone_city("Europe/Paris") == "Paris"
 
 
+def test_a_year_shared_by_dates_is_said_once(acme) -> None:
+    fr, en = document(acme, "fr"), document(acme, "en")
+    assert "En vigueur du 1ᵉʳ janvier au 31 décembre 2027" in fr
+    assert "In force from January 1 to December 31, 2027" in en
+    assert ("Jours fériés 2027, qui ne comptent pas : 1ᵉʳ janvier, 29 mars, 1ᵉʳ mai, 6 mai, "
+            "8 mai, 17 mai, 14 juillet, 15 août, 1ᵉʳ novembre, 11 novembre et 25 décembre.") in fr
+    assert ("2027 holidays, which do not count: January 1, March 29, May 1, May 6, May 8, "
+            "May 17, July 14, August 15, November 1, November 11, and December 25.") in en
+    assert Typography("fr").day_month(date(2027, 3, 29)) == f"29{NBSP}mars"
+
+
 def test_labels_with_known_gender_read_naturally() -> None:
     rs = check(ACME) if ACME.exists() else None
     if rs is None:

@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel import Locale
 from babel.dates import (
     format_date,
+    format_skeleton,
     format_time,
     get_day_names,
     get_timezone,
@@ -213,6 +214,13 @@ class Typography:
         if self.lang == "fr" and value.day == 1:
             text = "1\u1d49\u02b3" + text[1:]
         # A date is never split across two lines.
+        return text.replace(" ", NBSP)
+
+    def day_month(self, value: date) -> str:
+        """1ᵉʳ janvier / January 1: a date whose year the sentence gives once, elsewhere."""
+        text = format_skeleton("MMMMd", value, locale=self.locale)
+        if self.lang == "fr" and value.day == 1:
+            text = "1\u1d49\u02b3" + text[1:]
         return text.replace(" ", NBSP)
 
     def time(self, value: time) -> str:

@@ -123,9 +123,11 @@ class _Builder:
         version = a.version.value if a and a.version else None
         effective = None
         if a and a.effective_from and a.effective_to:
-            effective = self.rich("document.effective",
-                                  start=self.figure(self.t.date(a.effective_from.value)),
-                                  end=self.figure(self.t.date(a.effective_to.value)))
+            start, end = a.effective_from.value, a.effective_to.value
+            # "du 1er janvier au 31 décembre 2027": a year both dates share is said once.
+            shown = self.t.day_month(start) if start.year == end.year else self.t.date(start)
+            effective = self.rich("document.effective", start=self.figure(shown),
+                                  end=self.figure(self.t.date(end)))
         parties = [self.party(p) for p in (a.parties if a else ())]
         between = []
         for i, party in enumerate(parties):
@@ -698,11 +700,15 @@ class _Builder:
                 else self.rich("calendar.zone.id", timezone=self.rs.timezone))
         hours_line = self.rich("calendar.intro", zone=zone,
                                hours=join_rich(hours, self.item_end + " "))
-        holidays = [self.figure(self.t.date(d.value)) for d in cal.holidays]
+        # Holidays by year, the year said once: « Jours fériés 2027, qui ne comptent pas : … ».
+        years: dict[int, list[Rich]] = {}
+        for d in sorted(h.value for h in cal.holidays):
+            years.setdefault(d.year, []).append(self.figure(self.t.day_month(d)))
+        lines = [self.rich("calendar.holidays", count=len(days), year=str(year),
+                           dates=self.t.rich_list(days, "and")) + self.last_end
+                 for year, days in years.items()]
         return {"hours": hours_line + self.last_end,
-                "holidays": (self.rich("calendar.holidays", count=len(holidays),
-                                       dates=self.t.rich_list(holidays, "and")) + self.last_end)
-                if holidays else None}
+                "holidays": join_rich(lines, " ") if lines else None}
 
     def channels(self) -> Section | None:
         ch = self.rs.channels
