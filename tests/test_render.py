@@ -282,7 +282,7 @@ def test_grade_tables_and_cut_points_carry_their_units(acme) -> None:
     assert "Seuils figés : 1, 2, 3 et 5 *achats*." in fr
     assert "| *Moins d’un mois* | 30 days or less |" in en
     assert "| *Moins d’un trimestre* | more than 30 days and up to 90 days |" in en
-    assert "Frozen cut points: €2,400, €6,000, €12,000, and €30,000." in en
+    assert "Frozen cut points: €2,400; €6,000; €12,000; and €30,000." in en
     assert "Frozen cut points: 1, 2, 3, and 5 *Achat* events." in en
 
 
@@ -316,6 +316,22 @@ def test_a_year_shared_by_dates_is_said_once(acme) -> None:
     assert ("2027 holidays, which do not count: January 1, March 29, May 1, May 6, May 8, "
             "May 17, July 14, August 15, November 1, November 11, and December 25.") in en
     assert Typography("fr").day_month(date(2027, 3, 29)) == f"29{NBSP}mars"
+
+
+def test_english_is_us_english_with_the_serial_comma(acme) -> None:
+    us, en, fr = document(check(ACME_EN), "en"), document(acme, "en"), document(acme, "fr")
+    # "Monday to Friday", as check, report and plan say it (also US usage).
+    assert "Monday to Friday, from 8:30 AM to 5:30 PM" in us
+    assert "a month counts 30 days, a week 7 days, and a year 365 days;" in en
+    assert "caps limit what a rule, a group of rules, or a score can give." in en
+    assert "compare what a lead, an MQL, and a customer cost by channel." in en
+    assert "(nights, weekends, and holidays included)" in en
+    # Items that hold commas are separated by semicolons; French lists are untouched.
+    en_typo = Typography("en")
+    assert en_typo.list_and(["€2,400", "€6,000", "€30,000"]) == "€2,400; €6,000; and €30,000"
+    assert en_typo.list_or(["1", "2", "3"]) == "1, 2, or 3"
+    assert "Seuils figés : 2 400 €, 6 000 €, 12 000 € et 30 000 €." in fr
+    assert "du lundi au jeudi" in fr
 
 
 def test_labels_with_known_gender_read_naturally() -> None:
@@ -617,8 +633,8 @@ def test_a_delay_without_business_says_it_is_clock_time(acme) -> None:
     fr, en = document(acme, "fr"), document(acme, "en")
     assert ("ce premier contact a lieu dans un délai de 30 minutes calendaires (nuits, "
             "week-ends et jours fériés compris) après le passage du lead") in fr
-    assert ("this first contact takes place within 30 calendar minutes (nights, weekends and "
-            "holidays included) of the lead entering") in en
+    assert ("this first contact takes place within 30 calendar minutes (nights, weekends, "
+            "and holidays included) of the lead entering") in en
     # A business delay keeps its own words.
     assert "dans un délai de 4 heures ouvrées après" in fr
     assert "within 4 business hours of" in en

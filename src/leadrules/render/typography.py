@@ -134,17 +134,25 @@ class Typography:
         return self.locale.plural_form(abs(Decimal(count)))
 
     def list_and(self, items: list[str]) -> str:
-        return format_list(items, style="standard", locale=self.locale)
+        return self._list(items, "standard", any("," in i for i in items))
 
     def list_or(self, items: list[str]) -> str:
-        return format_list(items, style="or", locale=self.locale)
+        return self._list(items, "or", any("," in i for i in items))
+
+    def _list(self, items: list[str], style: str, commas: bool) -> str:
+        if self.lang == "en" and commas and len(items) > 2:
+            # "€2,400; €6,000; and €30,000": commas inside the items would blur the list.
+            word = "or" if style == "or" else "and"
+            return "; ".join(items[:-1]) + f"; {word} " + items[-1]
+        return format_list(items, style=style, locale=self.locale)
 
     def rich_list(self, items: list[Rich], style: str = "and") -> Rich:
         """`A, B et C` / `A, B ou C` with each item kept as it is marked up."""
         if not items:
             return Rich()
         marks = [f"\x00{i}\x00" for i in range(len(items))]
-        joined = (self.list_or if style == "or" else self.list_and)(marks)
+        joined = self._list(marks, "or" if style == "or" else "standard",
+                            any("," in Rich.of(i).plain for i in items))
         out: list = []
         for i, chunk in enumerate(joined.split("\x00")):
             if i % 2:
