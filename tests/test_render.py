@@ -334,6 +334,50 @@ def test_english_is_us_english_with_the_serial_comma(acme) -> None:
     assert "du lundi au jeudi" in fr
 
 
+NESTED = """\
+agreement "Imbrication" {
+    locale fr
+    currency EUR
+}
+
+lead {
+    id  text  key
+    a   int   "Taille de l’entreprise"
+    b   int   "Budget annoncé"
+    c   int   "Nombre de visites"
+    d   int   "Durée de la visite"
+    e   int   "Score manuel"
+}
+
+grade priority "Priorité" {
+    p1 "Un" when (a >= 1 and b >= 1 and c >= 1 and d >= 1) or e >= 1
+    p2 "Deux" when e >= 1 and (a >= 1 or b >= 1 or c >= 1 or d >= 1)
+    p3 "Trois" otherwise
+}
+"""
+
+
+def test_markdown_cells_keep_the_nesting_of_conditions(tmp_path: Path) -> None:
+    path = tmp_path / "nested.leadrules"
+    path.write_text(NESTED, encoding="utf-8")
+    rs = check(path)
+    assert rs.ok, rs.diagnostics
+    fr, en = document(rs, "fr"), document(rs, "en")
+    tab, sub = "<br>" + "&nbsp;" * 4 + "– ", "<br>" + "&nbsp;" * 8 + "– "
+    assert ("| *Un* | Au moins une des conditions suivantes est remplie :"
+            f"{tab}toutes les conditions suivantes sont remplies :"
+            f"{sub}la taille de l’entreprise est d’au moins 1 ;{sub}le budget annoncé est d’au "
+            f"moins 1 ;{sub}le nombre de visites est d’au moins 1 ;{sub}la durée de la visite est "
+            f"d’au moins 1 ;{tab}le score manuel est d’au moins 1 |") in fr
+    assert ("| *Deux* | Toutes les conditions suivantes sont remplies :"
+            f"{tab}le score manuel est d’au moins 1 ;"
+            f"{tab}au moins une des conditions suivantes est remplie :"
+            f"{sub}la taille de l’entreprise est d’au moins 1 ;") in fr
+    assert ("| *Un* | At least one of the following conditions is met:"
+            f"{tab}all of the following conditions are met:{sub}") in en
+    assert " — " not in fr.split("## ")[-2]
+
+
 def test_labels_with_known_gender_read_naturally() -> None:
     rs = check(ACME) if ACME.exists() else None
     if rs is None:
