@@ -373,11 +373,11 @@ def test_quantile_grades_say_what_q1_to_q5_mean() -> None:
     text = result.output
     assert "The groups run from *q1*, for the lowest values, to *q5*, for the highest." in text
     # Frozen cut points 1, 2, 4, 8: the range of each group.
-    assert "| *q1* | 1 or less |\n| *q2* | more than 1 up to 2 |" in text
+    assert "| *q1* | 1 or less |\n| *q2* | more than 1 and up to 2 |" in text
     assert "| *q5* | more than 8 |" in text
     acme = run("render", HERE.parent / "rules" / "acme.leadrules", "--format", "md", "--lang",
                "en", "--date", "2027-01-01").output
-    assert "| *q2* | more than €2,400 up to €6,000 |" in acme  # a sum of amounts is money
+    assert "| *q2* | more than €2,400 and up to €6,000 |" in acme  # a sum of amounts is money
 
 
 def test_score_unknown_encoding_is_a_usage_error(leads) -> None:
