@@ -571,3 +571,14 @@ def test_an_empty_as_of_is_refused_not_taken_for_now(files):
     _, rules, leads = files
     result = CliRunner().invoke(main, ["score", str(rules), str(leads), "--as-of", ""])
     assert result.exit_code == 2 and "--as-of is empty" in result.output
+
+
+def test_the_explanation_of_a_french_agreement_reads_as_french(tmp_path):
+    root = Path(__file__).parents[1]
+    out = tmp_path / "scores.csv"
+    result = run(root / "rules" / "acme.leadrules", root / "examples" / "acme-leads.csv",
+                 "--as-of", "2027-04-01", "--explain", "-o", out)
+    assert result.exit_code == 0, result.output
+    rows = {r["ID de fiche d'informations"]: r for r in read_csv(out)}
+    assert "fit\u00a0: +10 Budget confirmé (ligne 117)" in rows["L0002"]["explanation"]
+    assert "(line " not in out.read_text(encoding="utf-8")

@@ -198,11 +198,16 @@ class Scorer:
         self.keys = [name for name, _ in result_columns(self.rs, False)]
         plan = engine.plan
         several = len({info.score for info in plan.rules}) > 1
+        # The explanation is read by the agreement's people: in a French agreement, French.
+        self.french = self.rs.locale == "fr"
+        line_word = "ligne" if self.french else "line"
         self.rule_words = []
         for info in plan.rules:
             line = info.node.span.line
-            prefix = f"{info.score}: " if several else ""
-            self.rule_words.append((prefix, f"{rule_label(self.rs, info.node)} (line {line})"))
+            prefix = f"{info.score}\u00a0: " if several and self.french else \
+                f"{info.score}: " if several else ""
+            self.rule_words.append(
+                (prefix, f"{rule_label(self.rs, info.node)} ({line_word} {line})"))
 
     @classmethod
     def from_ruleset(cls, rs) -> Scorer:
@@ -233,6 +238,8 @@ class Scorer:
                 text = words[index]
                 sign = "+" if counted > 0 else ""
                 shown = number_text(cents(counted) if isinstance(counted, Decimal) else counted)
+                if self.french:
+                    shown = shown.replace(".", ",")
                 lines.append(f"{text[0]}{sign}{shown} {text[1]}")
         return lines
 
