@@ -20,7 +20,6 @@ from leadrules.report.facts import (
     Evaluate,
     Ladder,
     LeadFacts,
-    event_name_map,
     events_for,
     ladder_of,
     lead_facts,
@@ -133,7 +132,6 @@ def _build(rs: Ruleset, options: Options, evaluate: Evaluate | None,
                     at_column=options.activity_at, key_column=rs.key.source_column,
                     key_name=rs.key.name, encoding=options.encoding,
                     aliases=type_aliases(rs))
-    names = event_name_map(rs, log.types)
     by_field = metrics.channel_field(rs)
     empty: list = []
     when = as_of.astimezone(zone)
@@ -143,7 +141,7 @@ def _build(rs: Ruleset, options: Options, evaluate: Evaluate | None,
         # Quantiles are relative to the leads under review: a first pass finds the cut points.
         values: dict[str, list] = {name: [] for name in unfrozen}
         for key, (_, lead) in leads.items():
-            events = events_for(lead, by_lead.get(key, empty), names)
+            events = events_for(lead, by_lead.get(key, empty), rs.events)
             for name, value in evaluate.graded_values(lead, events, when).items():
                 values[name].append(value)
         evaluate.set_cuts(values)
@@ -152,7 +150,7 @@ def _build(rs: Ruleset, options: Options, evaluate: Evaluate | None,
     stage_types = stage_activity_types(ladder, log.types)
     for key, (row, lead) in leads.items():
         activities = by_lead.get(key, empty)
-        f = lead_facts(rs, ladder, row, lead, activities, events_for(lead, activities, names),
+        f = lead_facts(rs, ladder, row, lead, activities, events_for(lead, activities, rs.events),
                        evaluate, when, zone, by_field, stage_types)
         extra = extras.get(row)
         if extra is not None:

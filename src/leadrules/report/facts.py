@@ -7,7 +7,7 @@ aggregated tables can never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -99,14 +99,14 @@ def as_utc(value: Any, zone: ZoneInfo) -> datetime | None:
 _NO_PROPERTIES: dict = {}
 
 
-def events_for(lead: dict, activities: list, event_names: dict[str, str]) -> list:
+def events_for(lead: dict, activities: list, events: Container[str]) -> list:
     """The lead's events for scoring: those of its JSON record, and its activities whose type
-    is an event of the rules (`event_names` maps normalised activity types to event names),
-    as the (type, instant, properties) tuples the evaluator reads (activities carry none)."""
+    is one of `events` (the rules' events; the log has resolved labels to names already), as
+    the (type, instant, properties) tuples the evaluator reads (activities carry none)."""
     none = _NO_PROPERTIES
-    events = [(event_names[kind], at, none) for at, kind in activities if kind in event_names]
+    found = [(kind, at, none) for at, kind in activities if kind in events]
     own = lead.get(data.EVENTS_KEY)
-    return [*own, *events] if own else events
+    return [*own, *found] if own else found
 
 
 def lead_facts(rs: Ruleset, ladder: Ladder, row: int, lead: dict, activities: list,
@@ -160,8 +160,3 @@ def type_aliases(rs: Ruleset) -> dict[str, str]:
             aliases.setdefault(normalise_type(item.label), name)
     return aliases
 
-
-def event_name_map(rs: Ruleset, types) -> dict[str, str]:
-    """Activity types (as the log holds them, aliases resolved) -> the event of the rules they
-    are."""
-    return {t: t for t in types if t in rs.events}
