@@ -20,7 +20,6 @@ from leadrules.model import Ruleset
 from leadrules.plan import Plan, months_covered
 from leadrules.report.calendar import Due, deadline, plain
 from leadrules.report.facts import DISQUALIFIED, Ladder, LeadFacts
-from leadrules.report.numbers import ratio
 
 # Activity types that record sales accepting or rejecting a lead (besides the next stage).
 DECISION_TYPES = frozenset({"accept", "accepted", "reject", "rejected", "sales_accepted",
@@ -28,6 +27,11 @@ DECISION_TYPES = frozenset({"accept", "accepted", "reject", "rejected", "sales_a
 # Where time-to-first-touch falls, in business hours, for the distribution chart.
 TOUCH_BINS = (0.5, 1, 2, 4, 8, 16, 40)
 NOT_GIVEN = "(not given)"
+
+
+def ratio(part: int, whole: int) -> Decimal | None:
+    """part / whole as an exact fraction, None when there is nothing to divide by."""
+    return Decimal(part) / Decimal(whole) if whole else None
 
 
 # ----------------------------------------------------------------------------- window
