@@ -37,11 +37,11 @@ def format_text(diagnostics: list[Diagnostic], colour: bool = False,
             head = click.style(head, fg=_COLOURS[severity], bold=True)
         where = f"{d.span.file}:{d.span.line}:{d.span.col}: " if d.span.line else \
             (f"{d.span.file}: " if d.span.file and d.span.file != "<builtin>" else "")
-        out.append(_printable(where) + f"{head}: " + _printable(d.message))
+        out.append(printable(where) + f"{head}: " + printable(d.message))
         text = source_line(d.span.file, d.span.line, cache) if d.span.line else None
         if text is not None and len(text) <= 400:
             gutter = f"{d.span.line:>4} | "
-            out.append(gutter + _printable(text.rstrip("\r").replace("\t", " ")))
+            out.append(gutter + printable(text.rstrip("\r").replace("\t", " ")))
             width = (d.span.end_col - d.span.col) if d.span.end_line == d.span.line else 1
             width = max(1, min(width, len(text) - d.span.col + 2))
             caret = "^" * width
@@ -49,7 +49,7 @@ def format_text(diagnostics: list[Diagnostic], colour: bool = False,
                 caret = click.style(caret, fg=_COLOURS[severity], bold=True)
             out.append(" " * (len(gutter) - 2) + "| " + " " * (d.span.col - 1) + caret)
         if d.hint:
-            out.append(("     = " if text is not None else "  ") + "help: " + _printable(d.hint))
+            out.append(("     = " if text is not None else "  ") + "help: " + printable(d.hint))
     return "\n".join(out)
 
 
@@ -57,13 +57,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     """Control characters from a rule file (an escape sequence could recolour or rewrite the
     terminal; a new line could forge a line of a CI log) are shown as U+FFFD."""
     return _CONTROL.sub("\ufffd", text)
-
-
-printable = _printable
 
 
 def terminal_text(text: str) -> str:
