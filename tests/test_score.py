@@ -580,5 +580,5 @@ def test_the_explanation_of_a_french_agreement_reads_as_french(tmp_path):
                  "--as-of", "2027-04-01", "--explain", "-o", out)
     assert result.exit_code == 0, result.output
     rows = {r["ID de fiche d'informations"]: r for r in read_csv(out)}
-    assert "fit\u00a0: +10 Budget confirmé (ligne 117)" in rows["L0002"]["explanation"]
+    assert "fit\u202f: +10 Budget confirmé (ligne 117)" in rows["L0002"]["explanation"]
     assert "(line " not in out.read_text(encoding="utf-8")

@@ -198,16 +198,18 @@ class Scorer:
         self.keys = [name for name, _ in result_columns(self.rs, False)]
         plan = engine.plan
         several = len({info.score for info in plan.rules}) > 1
-        # The explanation is read by the agreement's people: in a French agreement, French.
-        self.french = self.rs.locale == "fr"
-        line_word = "ligne" if self.french else "line"
+        # The explanation is read by the agreement's people, in the agreement's language
+        # (explaining/messages, `column.*`).
+        from leadrules.explain import Say
+        from leadrules.plan import language_of
+
+        say = Say(self.rs, language_of(self.rs))
+        self.decimal_mark = say.t.number(Decimal("0.5"))[1]
         self.rule_words = []
         for info in plan.rules:
-            line = info.node.span.line
-            prefix = f"{info.score}\u00a0: " if several and self.french else \
-                f"{info.score}: " if several else ""
-            self.rule_words.append(
-                (prefix, f"{rule_label(self.rs, info.node)} ({line_word} {line})"))
+            prefix = say("column.prefix", score=info.score) if several else ""
+            self.rule_words.append((prefix, say("column.rule", label=rule_label(self.rs, info.node),
+                                                line=str(info.node.span.line))))
 
     @classmethod
     def from_ruleset(cls, rs) -> Scorer:
@@ -238,8 +240,8 @@ class Scorer:
                 text = words[index]
                 sign = "+" if counted > 0 else ""
                 shown = number_text(cents(counted) if isinstance(counted, Decimal) else counted)
-                if self.french:
-                    shown = shown.replace(".", ",")
+                if self.decimal_mark != ".":
+                    shown = shown.replace(".", self.decimal_mark)
                 lines.append(f"{text[0]}{sign}{shown} {text[1]}")
         return lines
 
