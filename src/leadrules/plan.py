@@ -339,11 +339,10 @@ class _Words:
     def formulas(self) -> list[Formula]:
         """Marketing revenue, customers, then the need of each stage above customer."""
         f = self.plan.funnel
-        whole = f.customers == f.customers.to_integral_value()
         out = [
             Formula(self("formula.revenue"),
                     f"{self.money(f.revenue_target_per_year)} × {self.pct(f.share)}",
-                    self.money(f.marketing_revenue, 0 if whole_money(f.marketing_revenue) else 2)),
+                    self.money(f.marketing_revenue, 0 if _whole(f.marketing_revenue) else 2)),
             Formula(self("formula.customers"),
                     f"{self.money(f.marketing_revenue)} / {self.money(f.average_deal)}",
                     self.rounded(f.customers)),
@@ -354,7 +353,7 @@ class _Words:
             rates = [self.pct(r) for r in line.steps]
             divisor = f"({' × '.join(rates)})" if len(rates) > 1 else rates[0]
             out.append(Formula(self("formula.needed", stage=self.stage(line)),
-                               f"{self.num(f.customers, 0 if whole else 1)} / {divisor}",
+                               f"{self.num(f.customers, 0 if _whole(f.customers) else 1)} / {divisor}",
                                self.rounded(line.per_year)))
         return out
 
@@ -432,7 +431,7 @@ class _Words:
         return out
 
 
-def whole_money(value: Decimal) -> bool:
+def _whole(value: Decimal) -> bool:
     return value == value.to_integral_value()
 
 
