@@ -172,8 +172,8 @@ class CsvWriter(Writer):
         # lists and values of other types need our spelling.
         out = list(row)
         for i in self.scores:
-            if out[i].__class__ is int:
-                out[i] = f"{out[i]}.00"
+            if out[i].__class__ is int:  # a Decimal score is written as it is, cents and all
+                out[i] = score_cell(out[i])
         for i in self.special:
             value = out[i]
             out[i] = "; ".join(value) if self.kinds[i] == LINES and value is not None \
