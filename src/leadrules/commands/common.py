@@ -78,8 +78,9 @@ def refuse_overwriting(inputs: dict[str, str | Path | None],
 
     def same(a: Path, b: Path) -> bool:
         try:
-            return a.exists() and b.exists() and os.path.samefile(a, b) or \
-                os.path.realpath(a) == os.path.realpath(b)
+            if a.exists() and b.exists():
+                return os.path.samefile(a, b)  # also through links and other spellings
+            return os.path.realpath(a) == os.path.realpath(b)
         except OSError:
             return False
 
